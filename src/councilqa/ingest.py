@@ -1,0 +1,426 @@
+"""Parsing reports into initiatives: one council's (or partnership's) project each.
+
+The rules are general, written for reports extracted from PDFs and web pages:
+- a report is a sequence of blocks (runs of non-blank lines) with exact offsets;
+- a block is a heading, an item number, a contact, part of a contents page or body text;
+- a section is a heading listed on the report's contents page, an all-capitals heading,
+  a top-level markdown heading, or an award category ("... – sponsored by ...");
+- an initiative starts at a heading or number after body text, or at a body paragraph that
+  opens by naming a council other than the current one (items giving several councils'
+  examples); a paragraph that opens in lower case continues the one before, even across an
+  interrupting heading or box (sentences cut at page breaks);
+- front and back matter (contents, forewords, messages, member lists, contact blocks) and
+  blocks too short to describe a project are not initiatives; repeated entries are kept once.
+It deliberately knows nothing of any one report: no line numbers and no per-file tables.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from .councils import canonical_names, find_councils, find_places, place_key
+from .corpus import read_source
+from .models import Initiative, Report, Span
+
+_BLOCK = re.compile(r"(?:[^\n]*\S[^\n]*(?:\n|$))+")
+_MARKUP = re.compile(r"[*#_]+|\[|\]\(#\)")
+_EMAIL = re.compile(r"\S+@\S+\.\w+")
+_PHONE = re.compile(r"\b0\d{2,4}[\s\d]{6,}\d\b")
+_CONTACT_START = re.compile(r"^(for (further|more) information|contact:|related articles)", re.I)
+_NUMBER = re.compile(r"^\d{1,3}$")
+_NUMBERED = re.compile(r"^(\d{1,3})\s+(?=[A-Z])")
+_CONTENTS_LINE = re.compile(r"^(?:-\s*)?(?:\d+\s+)?(.+?)(?:\s*\t\s*\d+)?\s*$")
+_CATEGORY = re.compile(r"\s[–-]\s*sponsored by\s|\bof the year$", re.I)
+_FURNITURE = re.compile(
+    r"^(foreword|contents|introduction|message from|join us|members|meet us|events|"
+    r"executive team|.*executive team \d|about (us|the)|contact|statement of values|"
+    r"our values|acknowledg|notes$|references$|.*group office$)",
+    re.I,
+)
+MIN_WORDS = 25  # fewer words than this cannot describe a project: a caption or a stray line
+
+
+@dataclass
+class Block:
+    """A run of non-blank lines with its offsets and what it looks like."""
+
+    start: int
+    end: int
+    raw: str
+    kind: str = "body"  # body | heading | section | number | contact | contents
+    level: int = 0  # markdown heading level, 0 when none
+
+    @property
+    def clean(self) -> str:
+        """The block's text without markdown emphasis, links or heading marks."""
+        return " ".join(_MARKUP.sub("", self.raw).split())
+
+
+@dataclass
+class _Draft:
+    """An initiative being assembled while walking the blocks."""
+
+    section: str
+    inherited_title: str = ""  # the item heading, for the second council of a shared item
+    headings: list[Block] = field(default_factory=list)
+    body: list[Block] = field(default_factory=list)
+    contact: list[str] = field(default_factory=list)
+
+
+def split_blocks(text: str) -> list[Block]:
+    """Runs of non-blank lines, with trailing whitespace trimmed from each span."""
+    blocks = []
+    for m in _BLOCK.finditer(text):
+        raw = m.group().rstrip()
+        lead = len(raw) - len(raw.lstrip())
+        if raw.strip():
+            blocks.append(Block(m.start() + lead, m.start() + len(raw), raw.strip()))
+    return blocks
+
+
+def _is_heading_like(block: Block) -> bool:
+    text = block.clean
+    if block.level:
+        return True
+    if "\n" in block.raw.strip() or len(text) > 130 or len(text.split()) > 16:
+        return False
+    if text[-1] in ".,;:!?" or text.startswith(("-", "•", "(")):
+        return False
+    return text[0].isupper() or text[0].isdigit() or text[0] in "'\"‘“"
+
+
+def _is_contact(block: Block) -> bool:
+    text = block.clean
+    if _CONTACT_START.match(text):
+        return True
+    short = len(text.split()) <= 30
+    return short and bool(_EMAIL.search(text) or _PHONE.search(text) or text.startswith("www."))
+
+
+def _is_caps(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) >= 4 and all(c.isupper() for c in letters)
+
+
+def _contents_entries(blocks: list[Block]) -> tuple[set[str], set[int]]:
+    """Entries of the report's contents page (lower-cased) and the indexes of its blocks.
+
+    The contents page runs from a "Contents" heading to the first real paragraph or
+    top-level heading; a contents block with tab-separated page numbers counts too.
+    """
+    entries: set[str] = set()
+    indexes: set[int] = set()
+    inside = False
+    for i, block in enumerate(blocks):
+        text = block.clean
+        tabbed = block.raw.count("\t") >= 3 and "\n" in block.raw
+        if text.lower() == "contents" or tabbed:
+            inside = not tabbed  # a tabbed block holds the whole contents page itself
+            indexes.add(i)
+            if tabbed:
+                entries.update(_entry_lines(block.raw))
+            continue
+        listed = _key(text) in {_key(e) for e in entries}
+        prose = any(len(line) > 120 for line in block.raw.splitlines())
+        if inside and (prose or block.level == 1 or listed):
+            inside = False
+        if inside:
+            indexes.add(i)
+            entries.update(_entry_lines(block.raw))
+    return {_key(e) for e in entries if len(e) > 3 and not e.isdigit()}, indexes
+
+
+def _key(text: str) -> str:
+    """Compare headings with contents entries ignoring case, spaces and punctuation."""
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+_PAGED = re.compile(r"^-?\s*\d+\s+\S|\t\s*\d+\s*$")
+
+
+def _entry_lines(raw: str) -> list[str]:
+    """Entry titles of a contents block; where some lines carry page numbers, only those
+    (the others are bylines or continuation lines)."""
+    lines = [line for line in raw.splitlines() if line.strip()]
+    paged = [line for line in lines if _PAGED.search(_MARKUP.sub("", line))]
+    entries = []
+    for line in paged or lines:
+        m = _CONTENTS_LINE.match(" ".join(_MARKUP.sub("", line).split(" ")))
+        if m:
+            entries.append(" ".join(m[1].split()).lower())
+    return entries
+
+
+def classify(blocks: list[Block]) -> dict[str, str]:
+    """Set each block's kind in place; return contents entries mapped to their display form."""
+    entries, contents_idx = _contents_entries(blocks)
+    display: dict[str, str] = {}
+    in_contact = False
+    for block in blocks:
+        block.level = len(block.raw) - len(block.raw.lstrip("#")) if block.raw.startswith("#") else 0
+    # A report that marks its headings up (markdown) marks all of them: its plain short
+    # lines are photo captions, pull quotes and the like, read as body text.
+    marked_up = sum(1 for b in blocks if b.level) >= 5
+    for i, block in enumerate(blocks):
+        text = block.clean
+        if i in contents_idx:
+            block.kind = "contents"
+        elif _NUMBER.match(text):
+            block.kind = "number"
+        elif _is_contact(block):
+            block.kind, in_contact = "contact", True
+            continue
+        elif in_contact and len(text.split()) <= 12 and text[-1:] != "." and block.level != 3:
+            block.kind = "contact"  # the name and role lines under "For further information"
+            continue
+        elif block.level >= 4 or (block.level and not text[:1].isupper()):
+            block.kind = "body"  # a sub-heading inside an item, or a stray line marked up
+        elif (marked_up and not block.level) or "://" in text:
+            block.kind = "body"
+        elif _is_heading_like(block):
+            block.kind = "section" if _is_section(block, entries) else "heading"
+            if block.kind == "section":
+                display.setdefault(_key(text), _section_name(text, entries))
+        in_contact = False
+    return display
+
+
+def _is_section(block: Block, entries: set[str]) -> bool:
+    text = block.clean
+    key = _key(text)
+    if key in entries or (len(key) >= 10 and any(e.startswith(key) for e in entries)):
+        return True  # listed on the contents page, perhaps in a longer form
+    if find_councils(text) and len(text.split()) <= 6:
+        return False  # a heading that only names a council marks whose item follows
+    return (
+        False
+        or (_is_caps(text) and len(text.split()) >= 2)
+        or block.level == 1
+        or bool(_CATEGORY.search(text))
+    )
+
+
+_SMALL = {"a", "an", "and", "as", "at", "by", "for", "in", "of", "on", "or", "the", "to", "our"}
+
+
+def _section_name(text: str, entries: set[str]) -> str:
+    """Readable section name: all-capitals headings are put in title case."""
+    text = re.split(r"\s[–-]\s*sponsored by\s", text, flags=re.I)[0].strip()
+    if not _is_caps(text):
+        return text
+    words = []
+    for i, word in enumerate(text.split()):
+        lower = word.lower()
+        if not any(v in lower for v in "aeiouy"):
+            words.append(word)  # acronyms such as NHS keep their capitals
+        elif i and lower in _SMALL:
+            words.append(lower)
+        else:
+            words.append(word.capitalize())
+    return " ".join(words)
+
+
+def _opening_councils(block: Block, gazetteer: dict[str, str]) -> list[str]:
+    """Councils named in the first dozen words of a block: whose paragraph this is."""
+    opening = " ".join(block.clean.split()[:12])
+    return find_councils(opening) or find_places(opening, gazetteer)
+
+
+def _continues(block: Block) -> bool:
+    """A paragraph that opens in lower case is the rest of a sentence cut by a page break."""
+    first = block.clean[:1]
+    return first.islower()
+
+
+def group(blocks: list[Block], sections: dict[str, str], gazetteer: dict[str, str]) -> list[_Draft]:
+    """Walk classified blocks and assemble drafts of initiatives."""
+    drafts: list[_Draft] = []
+    section = ""
+    draft = _Draft(section)
+    for block in blocks:
+        if block.kind == "contents":
+            continue
+        if block.kind == "contact":
+            (draft if draft.body or not drafts else drafts[-1]).contact.append(block.clean)
+            continue
+        if block.kind in {"heading", "section", "number"}:
+            if block.kind == "section":
+                section = sections.get(_key(block.clean), block.clean)
+            if draft.body:
+                drafts.append(draft)
+                draft = _Draft(section)
+            draft.section = section
+            draft.headings.append(block)
+            continue
+        previous = draft if draft.body else (drafts[-1] if drafts and drafts[-1].body else None)
+        if _continues(block) and previous is not None:
+            previous.body.append(block)
+            continue
+        if draft.body and _names_new_council(draft, block, gazetteer):
+            drafts.append(draft)
+            title = _title(draft)
+            # An item heading that names a place belongs to that place's entry only.
+            shared = not (find_councils(title) or find_places(title, gazetteer))
+            draft = _Draft(section, inherited_title=title if shared else "")
+        draft.body.append(block)
+    if draft.body:
+        drafts.append(draft)
+    return drafts
+
+
+def _names_new_council(draft: _Draft, block: Block, gazetteer: dict[str, str]) -> bool:
+    """True when `block` opens with a council the draft, which already names one, does not."""
+    opening = _opening_councils(block, gazetteer)
+    if not opening:
+        return False
+    current = {
+        place_key(c)
+        for b in draft.headings + draft.body
+        for c in _opening_councils(b, gazetteer) + find_councils(b.clean if b is draft.body[0] else "")
+    }
+    return bool(current) and not current & {place_key(c) for c in opening}
+
+
+def _spans(blocks: list[Block]) -> tuple[Span, ...]:
+    """Merge blocks into spans; blocks separated only by whitespace share one span."""
+    spans: list[Span] = []
+    for block in sorted(blocks, key=lambda b: b.start):
+        if spans and not _gap_has_text(spans[-1].end, block.start, blocks):
+            spans[-1] = Span(spans[-1].start, block.end)
+        else:
+            spans.append(Span(block.start, block.end))
+    return tuple(spans)
+
+
+_ALL_BLOCKS: list[Block] = []  # set per report by parse_report, read by _gap_has_text
+
+
+def _gap_has_text(end: int, start: int, members: list[Block]) -> bool:
+    """True when a block that is not part of this initiative lies between end and start."""
+    return any(end <= b.start and b.end <= start for b in _ALL_BLOCKS)
+
+
+def _first_sentence_title(text: str, words: int = 12) -> str:
+    sentence = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0]
+    parts = sentence.split()
+    return " ".join(parts[:words]) + ("…" if len(parts) > words else "")
+
+
+def _title(draft: _Draft) -> str:
+    """The item's own heading; else the shared item heading; else its section's heading
+    (articles titled only by a contents entry); else the start of its first sentence."""
+    for block in reversed([h for h in draft.headings if h.kind == "heading"]):
+        text = _NUMBERED.sub("", block.clean).strip()
+        if text and not _only_councils(text):
+            return text
+    if draft.inherited_title:
+        return draft.inherited_title
+    if any(h.kind == "section" for h in draft.headings) and draft.section:
+        return draft.section
+    return _first_sentence_title(draft.body[0].clean)
+
+
+def _only_councils(text: str) -> bool:
+    rest = text
+    for word in ("Council", "LBC", "MBC", "MDC", "BC", "DC", "CC", "and", "&", "with", ","):
+        rest = rest.replace(word, " ")
+    return bool(find_councils(text)) and len(rest.split()) <= 3
+
+
+def _councils(draft: _Draft, gazetteer: dict[str, str]) -> list[str]:
+    """Councils the item's headings and first paragraph name, and those its other
+    paragraphs open with; failing those, known places its headings or opening name."""
+    found: list[str] = []
+    heads = [h.clean for h in draft.headings]
+    texts = heads + [draft.body[0].clean]
+    texts += [" ".join(b.clean.split()[:12]) for b in draft.body[1:]]
+    for text in texts:
+        found += [c for c in find_councils(text) if c not in found]
+    if not found:
+        opening = " ".join(draft.body[0].clean.split()[:12])
+        for text in heads + [draft.inherited_title, opening]:
+            found += [c for c in find_places(text, gazetteer) if c not in found]
+    return found
+
+
+def _initiative_id(source: str, body: str) -> str:
+    return hashlib.sha1(f"{source}\n{body}".encode()).hexdigest()[:16]
+
+
+def _normalised_body(draft: _Draft) -> str:
+    return re.sub(r"\W+", " ", " ".join(b.clean for b in draft.body)).strip().lower()
+
+
+def to_initiatives(source: str, drafts: list[_Draft], gazetteer: dict[str, str]) -> list[Initiative]:
+    """Turn drafts into initiatives, dropping front matter, fragments and repeated entries."""
+    seen: set[str] = set()
+    result = []
+    for draft in drafts:
+        body = _normalised_body(draft)
+        title = _title(draft)
+        councils = _councils(draft, gazetteer)
+        if len(body.split()) < MIN_WORDS or body in seen:
+            continue
+        if _FURNITURE.match(title) or _FURNITURE.match(draft.section):
+            continue
+        if not draft.headings and not draft.section and not councils:
+            continue  # text before any heading: a cover page or an unheaded foreword
+        seen.add(body)
+        members = draft.headings + draft.body
+        result.append(
+            Initiative(
+                id=_initiative_id(source, body),
+                source=source,
+                title=title,
+                councils=tuple(councils),
+                section=draft.section,
+                spans=_spans(members),
+                contact=" | ".join(draft.contact),
+            )
+        )
+    return result
+
+
+def parse_report(source: str, text: str, gazetteer: dict[str, str] | None = None) -> list[Initiative]:
+    """Split one report's text into initiatives (councils not yet merged across reports).
+
+    `gazetteer` maps place keys ("lewisham") to council names; with it, a paragraph that
+    opens with a known place ("In Cheshire West and Chester, ...") counts as naming it.
+    """
+    global _ALL_BLOCKS
+    blocks = split_blocks(text)
+    sections = classify(blocks)
+    _ALL_BLOCKS = blocks
+    drafts = group(blocks, sections, gazetteer or {})
+    if any(b.kind == "section" for b in blocks):
+        drafts = [d for d in drafts if d.section]  # text before the first section: cover, foreword
+    return to_initiatives(source, drafts, gazetteer or {})
+
+
+def build_gazetteer(texts: list[str]) -> dict[str, str]:
+    """Place key -> canonical council name, for every council any report names."""
+    canonical = canonical_names(c for text in texts for c in find_councils(text))
+    return {place_key(name): name for name in canonical.values()}
+
+
+def resolve_councils(initiatives: list[Initiative]) -> list[Initiative]:
+    """Merge aliases of one council across the corpus into one normalised name."""
+    canonical = canonical_names(c for i in initiatives for c in i.councils)
+    resolved = []
+    for item in initiatives:
+        councils = tuple(dict.fromkeys(canonical[c] for c in item.councils))
+        resolved.append(replace(item, councils=councils))
+    return resolved
+
+
+def load_initiatives(corpus_dir: Path, reports: list[Report]) -> list[Initiative]:
+    """Parse every report of the corpus into initiatives, councils merged across reports."""
+    texts = {r.source: read_source(corpus_dir, r.source) for r in reports}
+    gazetteer = build_gazetteer(list(texts.values()))
+    initiatives: list[Initiative] = []
+    for report in reports:
+        initiatives += parse_report(report.source, texts[report.source], gazetteer)
+    return resolve_councils(initiatives)

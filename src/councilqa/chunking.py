@@ -134,8 +134,3 @@ def chunk_initiative(
             )
     return chunks
 
-
-def chunk_windows(source: str, text: str, size: int, overlap: int) -> list[tuple[int, int]]:
-    """Plain character windows (the naive baseline): `size` characters, `overlap` shared."""
-    step = size - overlap
-    return [(s, min(s + size, len(text))) for s in range(0, max(len(text) - overlap, 1), step)]

@@ -158,7 +158,7 @@ def classify(blocks: list[Block]) -> dict[str, str]:
     """Set each block's kind in place; return contents entries mapped to their display form."""
     entries, contents_idx = _contents_entries(blocks)
     display: dict[str, str] = {}
-    in_contact = False
+    in_contact = 0  # blocks still expected under a "For further information contact:" line
     for block in blocks:
         block.level = len(block.raw) - len(block.raw.lstrip("#")) if block.raw.startswith("#") else 0
     # A report that marks its headings up (markdown) marks all of them: its plain short
@@ -171,10 +171,12 @@ def classify(blocks: list[Block]) -> dict[str, str]:
         elif _NUMBER.match(text):
             block.kind = "number"
         elif _is_contact(block):
-            block.kind, in_contact = "contact", True
+            block.kind = "contact"
+            in_contact = 4 if text.endswith(":") else in_contact
             continue
         elif in_contact and len(text.split()) <= 12 and text[-1:] != "." and block.level != 3:
             block.kind = "contact"  # the name and role lines under "For further information"
+            in_contact -= 1
             continue
         elif block.level >= 4 or (block.level and not text[:1].isupper()):
             block.kind = "body"  # a sub-heading inside an item, or a stray line marked up
@@ -184,7 +186,7 @@ def classify(blocks: list[Block]) -> dict[str, str]:
             block.kind = "section" if _is_section(block, entries) else "heading"
             if block.kind == "section":
                 display.setdefault(_key(text), _section_name(text, entries))
-        in_contact = False
+        in_contact = 0
     return display
 
 
@@ -281,7 +283,10 @@ def _names_new_council(draft: _Draft, block: Block, gazetteer: dict[str, str]) -
         for b in draft.headings + draft.body
         for c in _opening_councils(b, gazetteer) + find_councils(b.clean if b is draft.body[0] else "")
     }
-    return bool(current) and not current & {place_key(c) for c in opening}
+    if not current:
+        # An unnamed opening of two or more paragraphs is an entry of its own, not an intro.
+        return len(draft.body) >= 2
+    return not current & {place_key(c) for c in opening}
 
 
 def _spans(blocks: list[Block]) -> tuple[Span, ...]:
@@ -340,7 +345,7 @@ def _councils(draft: _Draft, gazetteer: dict[str, str]) -> list[str]:
     for text in texts:
         found += [c for c in find_councils(text) if c not in found]
     if not found:
-        opening = " ".join(draft.body[0].clean.split()[:12])
+        opening = " ".join(b.clean for b in draft.body[:2])
         for text in heads + [draft.inherited_title, opening]:
             found += [c for c in find_places(text, gazetteer) if c not in found]
     return found
@@ -364,8 +369,10 @@ def to_initiatives(source: str, drafts: list[_Draft], gazetteer: dict[str, str])
         councils = _councils(draft, gazetteer)
         if len(body.split()) < MIN_WORDS or body in seen:
             continue
-        if _FURNITURE.match(title) or _FURNITURE.match(draft.section):
-            continue
+        opens_section = any(h.kind == "section" for h in draft.headings)
+        furniture = any(_FURNITURE.match(h.clean) for h in draft.headings)
+        if furniture or _FURNITURE.match(title) or (_FURNITURE.match(draft.section) and opens_section):
+            continue  # a foreword or a message; later items with their own heading are kept
         if not draft.headings and not draft.section and not councils:
             continue  # text before any heading: a cover page or an unheaded foreword
         seen.add(body)

@@ -49,10 +49,7 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.searcher = searcher or open_searcher(
-            settings.index_dir, settings.model_name, settings.embedding_batch_size,
-            settings.bm25_variant, settings.rrf_k, settings.candidates,
-        )
+        app.state.searcher = searcher or open_searcher(settings.index_dir, **settings.searcher_options())  # type: ignore[arg-type]
         app.state.answerer = Answerer.from_settings(settings)
         yield
 

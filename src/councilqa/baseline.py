@@ -29,7 +29,7 @@ def char_windows(length: int, size: int = WINDOW, overlap: int = OVERLAP) -> lis
 
 
 def naive_searcher(corpus_dir: Path, embedder: Embedder, bm25_variant: str = "plus",
-                   rrf_k: int = 60, candidates: int = 100) -> Searcher:
+                   rrf_k: int = 60, candidates: int = 100, dense_weight: float = 1.0) -> Searcher:
     """A Searcher over plain windows; each window is its own pseudo-initiative."""
     reports = load_reports(corpus_dir)
     chunks, initiatives = [], {}
@@ -44,4 +44,4 @@ def naive_searcher(corpus_dir: Path, embedder: Embedder, bm25_variant: str = "pl
     index = faiss.IndexFlatIP(vectors.shape[1])
     index.add(vectors)
     loaded = LoadedIndex({"baseline": "naive"}, tuple(reports), tuple(chunks), initiatives, index)
-    return Searcher(loaded, embedder, bm25_variant, rrf_k, candidates)
+    return Searcher(loaded, embedder, bm25_variant, rrf_k, candidates, dense_weight)

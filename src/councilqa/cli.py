@@ -63,8 +63,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 def _searcher(settings: Settings):  # type: ignore[no-untyped-def]
     from .retrieval import open_searcher
 
-    return open_searcher(settings.index_dir, settings.model_name, settings.embedding_batch_size,
-                         settings.bm25_variant, settings.rrf_k, settings.candidates)
+    return open_searcher(settings.index_dir, **settings.searcher_options())  # type: ignore[arg-type]
 
 
 def _filters(args: argparse.Namespace):  # type: ignore[no-untyped-def]

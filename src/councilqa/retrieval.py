@@ -71,10 +71,11 @@ class Searcher:
     """Searches one loaded index; build it once and share it (it is read-only)."""
 
     def __init__(self, index: LoadedIndex, embedder: Embedder, bm25_variant: str = "plus",
-                 rrf_k: int = 60, candidates: int = 100) -> None:
+                 rrf_k: int = 60, candidates: int = 100, dense_weight: float = 1.0) -> None:
         self.index = index
         self.embedder = embedder
         self.rrf_k = rrf_k
+        self.weights = {"bm25": 1.0, "dense": dense_weight}
         self.candidates = candidates
         self.chunks: tuple[Chunk, ...] = index.chunks
         self.initiatives: dict[str, Initiative] = index.initiatives
@@ -82,6 +83,7 @@ class Searcher:
         self._token_sets = [set(t) for t in tokens]
         self.bm25 = _BM25[bm25_variant](tokens)
         self._initiative_of = {c.id: c.initiative_id for c in self.chunks}
+        self._chunk_by_id = {c.id: c for c in self.chunks}
         self.councils = sorted({c for i in self.initiatives.values() for c in i.councils})
         self.sections = sorted({i.section for i in self.initiatives.values() if i.section})
         self.sources = sorted(r.source for r in index.reports)
@@ -91,7 +93,7 @@ class Searcher:
         keys = {place_key(c) for c in self.councils}
         for council in filters.councils:
             if place_key(council) not in keys:
-                raise QueryError(_unknown("council", council, self.councils))
+                raise QueryError(_unknown("council", council, self.councils, place_key))
         for source in filters.sources:
             if source not in self.sources:
                 raise QueryError(_unknown("source", source, self.sources))
@@ -152,52 +154,58 @@ class Searcher:
 
     def _fuse(self, bm25: list[tuple[int, float]], dense: list[tuple[int, float]],
               top_k: int) -> list[Hit]:
+        rankings = {name: r for name, r in (("bm25", bm25), ("dense", dense)) if r}
+        weights = [self.weights[name] for name in rankings]
+        # Chunk-level fusion picks which chunk of an initiative to show ...
+        chunk_scores = dict(rrf([[self.chunks[r].id for r, _ in ranking]
+                                 for ranking in rankings.values()], self.rrf_k, weights))
+        # ... initiative-level fusion (each retriever's best chunk per initiative) ranks them.
+        evidence: dict[str, dict[str, tuple[float, int]]] = {"bm25": {}, "dense": {}}
         per_retriever = []
-        evidence: dict[str, dict[str, tuple[int, float, int]]] = {}
-        for name, ranking in (("bm25", bm25), ("dense", dense)):
+        for name, ranking in rankings.items():
             ids = first_per_group((self.chunks[r].id for r, _ in ranking), self._initiative_of)
             score_of = {self.chunks[r].id: s for r, s in ranking}
-            row_of = {self.chunks[r].id: r for r, _ in ranking}
             per_retriever.append([self._initiative_of[c] for c in ids])
-            evidence[name] = {
-                self._initiative_of[c]: (row_of[c], score_of[c], rank)
-                for rank, c in enumerate(ids, start=1)
-            }
-        fused = rrf([r for r in per_retriever if r], k=self.rrf_k)
-        return [self._hit(item, score, rank, evidence)
+            evidence[name] = {self._initiative_of[c]: (score_of[c], rank)
+                              for rank, c in enumerate(ids, start=1)}
+        best_chunk: dict[str, str] = {}
+        for chunk_id in chunk_scores:  # best first
+            best_chunk.setdefault(self._initiative_of[chunk_id], chunk_id)
+        fused = rrf(per_retriever, self.rrf_k, weights)
+        return [self._hit(item, best_chunk[item], score, rank, evidence)
                 for rank, (item, score) in enumerate(fused[:top_k], start=1)]
 
-    def _hit(self, initiative_id: str, score: float, rank: int,
-             evidence: dict[str, dict[str, tuple[int, float, int]]]) -> Hit:
+    def _hit(self, initiative_id: str, chunk_id: str, score: float, rank: int,
+             evidence: dict[str, dict[str, tuple[float, int]]]) -> Hit:
         bm25 = evidence["bm25"].get(initiative_id)
         dense = evidence["dense"].get(initiative_id)
-        # The passage shown is the chunk that ranked higher in either retriever.
-        best = min((e for e in (bm25, dense) if e), key=lambda e: e[2])
         return Hit(
-            chunk=self.chunks[best[0]],
+            chunk=self._chunk_by_id[chunk_id],
             initiative=self.initiatives[initiative_id],
             score=score,
             rank=rank,
             scores=Scores(
-                bm25=bm25[1] if bm25 else None, bm25_rank=bm25[2] if bm25 else None,
-                dense=dense[1] if dense else None, dense_rank=dense[2] if dense else None,
+                bm25=bm25[0] if bm25 else None, bm25_rank=bm25[1] if bm25 else None,
+                dense=dense[0] if dense else None, dense_rank=dense[1] if dense else None,
             ),
         )
 
 
-def _unknown(kind: str, value: str, valid: Sequence[str]) -> str:
-    close = difflib.get_close_matches(value, valid, n=5, cutoff=0.5)
+def _unknown(kind: str, value: str, valid: Sequence[str], key=str.lower) -> str:  # type: ignore[no-untyped-def]
+    """An error message naming the bad value, the closest valid ones and the valid list."""
+    keyed = {key(v): v for v in valid}
+    close = [keyed[k] for k in difflib.get_close_matches(key(value), list(keyed), n=5, cutoff=0.6)]
     hint = f"; did you mean: {', '.join(close)}" if close else ""
-    shown = ", ".join(valid[:20]) + (" …" if len(valid) > 20 else "")
+    shown = ", ".join(valid[:20]) + (f" … ({len(valid)} in all)" if len(valid) > 20 else "")
     return f"unknown {kind} {value!r}{hint}. Valid {kind}s: {shown}"
 
 
 def open_searcher(index_dir, model_name: str, batch_size: int = 32, bm25_variant: str = "plus",
-                  rrf_k: int = 60, candidates: int = 100) -> Searcher:
+                  rrf_k: int = 60, candidates: int = 100, dense_weight: float = 1.0) -> Searcher:
     """Load the index in `index_dir` and the embedding model, ready to search."""
     from .embedding import SentenceTransformerEmbedder
     from .index import load_index
 
     index = load_index(index_dir)
     embedder = SentenceTransformerEmbedder(model_name, batch_size=batch_size)
-    return Searcher(index, embedder, bm25_variant, rrf_k, candidates)
+    return Searcher(index, embedder, bm25_variant, rrf_k, candidates, dense_weight)

@@ -1,0 +1,160 @@
+"""Parsing reports into initiatives, on the real corpus and on a made-up sixth report."""
+
+from collections import Counter
+
+import pytest
+
+from councilqa.corpus import load_reports
+from councilqa.ingest import load_initiatives, parse_report, split_blocks
+
+from .conftest import CORPUS, source_text
+
+SIXTH = """Annual Review
+
+Contents
+
+Greener places\t2
+Fairer work\t5
+
+Foreword
+
+This review shows what our member councils have done this year, and we thank everyone who contributed to it in so many ways.
+
+Greener places
+
+01
+
+Cutting carbon in schools
+
+Exampleton City Council fitted solar panels to 40 schools, cutting their energy bills by a third and teaching pupils about climate change through the project.
+
+Othertown Borough Council planted 10,000 trees along its main roads, working with volunteers from every ward to choose and care for the sites over three years.
+
+02 Cleaner rivers
+
+Exampleton City Council worked with the water company to stop sewage overflows into the river, and reported results every month to residents and the press, which
+
+Fairer work
+
+meant the public could follow every step of the clean-up as it happened across the long summer.
+
+For further information contact:
+
+Jo Bloggs
+
+jo.bloggs@exampleton.gov.uk
+"""
+
+
+@pytest.fixture(scope="module")
+def initiatives():
+    return load_initiatives(CORPUS, load_reports(CORPUS))
+
+
+def by_source(initiatives, prefix):
+    return [i for i in initiatives if i.source.startswith(prefix)]
+
+
+def test_counts_per_report(initiatives):
+    counts = Counter(i.source[:3] for i in initiatives)
+    # 000 has 100 numbered items; about a third give several councils' examples, each
+    # its own initiative, so there are more initiatives than items but not twice as many.
+    assert 110 <= counts["000"] <= 170
+    # 001 has 101 titled achievements plus "Labour difference" boxes and mission intros.
+    assert 100 <= counts["001"] <= 140
+    # 002 is a review: news items, four articles and ten board reports; the messages,
+    # member lists and contacts are not initiatives.
+    assert 18 <= counts["002"] <= 35
+    # 003 has about 50 case studies under ### headings (two per member council, partners').
+    assert 45 <= counts["003"] <= 75
+    # 004 has about 150 shortlisted entries in 18 award categories; repeats are kept once.
+    assert 130 <= counts["004"] <= 165
+
+
+def test_spans_round_trip(initiatives):
+    for item in initiatives:
+        text = source_text(item.source)
+        for span in item.spans:
+            piece = text[span.start:span.end]
+            assert piece and piece == piece.strip(), item.title
+        assert item.start < item.end
+
+
+def test_ids_are_stable_and_unique(initiatives):
+    again = load_initiatives(CORPUS, load_reports(CORPUS))
+    assert [i.id for i in initiatives] == [i.id for i in again]
+    assert len({i.id for i in initiatives}) == len(initiatives)
+
+
+def test_liverpool_energy_company(initiatives):
+    energy = [i for i in by_source(initiatives, "000") if "energy compan" in i.title.lower()]
+    assert len(energy) == 1
+    assert energy[0].councils == ("Liverpool City Council",)
+    assert energy[0].section == "Tackling inequality and the cost of living crisis"
+
+
+def test_item_with_three_councils_is_three_initiatives(initiatives):
+    first = [i for i in by_source(initiatives, "000")
+             if i.section == "Tackling inequality and the cost of living crisis"][:3]
+    assert [i.councils for i in first] == [
+        ("Cheshire West and Chester Council",), ("Swansea City Council",),
+        ("Barnsley Metropolitan Borough Council",)]
+    landlords = [i.councils for i in by_source(initiatives, "000")
+                 if i.title == "Tackling rogue landlords and HMOs"]
+    assert landlords == [("Southampton City Council",), ("Wolverhampton City Council",),
+                         ("Manchester City Council",)]
+
+
+def test_no_initiative_mixes_councils_of_separate_items(initiatives):
+    # In the numbered report each paragraph that opens with a council is its own example.
+    for item in by_source(initiatives, "000"):
+        assert len(item.councils) <= 3, item.title
+
+
+def test_front_matter_is_not_an_initiative(initiatives):
+    titles = {i.title.lower() for i in initiatives}
+    for furniture in ("contents", "foreword", "members", "join us"):
+        assert furniture not in titles
+    assert not any("peter.robbins@local.gov.uk" in source_text(i.source)[i.start:i.end]
+                   for i in initiatives)
+
+
+def test_case_study_heading_council_and_title(initiatives):
+    bristol = [i for i in by_source(initiatives, "003") if i.title == "One City Plan"]
+    assert len(bristol) == 1 and bristol[0].councils == ("Bristol City Council",)
+
+
+def test_award_entry_without_council_name_gets_it_from_its_place(initiatives):
+    lewisham = [i for i in by_source(initiatives, "004") if "Lewisham Net Zero" in i.title]
+    assert lewisham and lewisham[0].councils == ("London Borough of Lewisham",)
+    assert lewisham[0].section == "Climate Response"
+
+
+def test_duplicated_entries_are_kept_once(initiatives):
+    texts = Counter(" ".join(source_text(i.source)[i.start:i.end].split()[-40:])
+                    for i in by_source(initiatives, "004"))
+    assert max(texts.values()) == 1
+
+
+def test_a_sixth_report_parses_by_general_rules():
+    items = parse_report("sixth.txt", SIXTH, {})
+    assert [(i.title, i.councils, i.section) for i in items] == [
+        ("Cutting carbon in schools", ("Exampleton City Council",), "Greener places"),
+        ("Cutting carbon in schools", ("Othertown Borough Council",), "Greener places"),
+        ("Cleaner rivers", ("Exampleton City Council",), "Greener places"),
+    ]
+    rivers = items[2]
+    assert len(rivers.spans) == 2  # the page-break continuation, past the stray heading
+    assert SIXTH[rivers.spans[1].start:].startswith("meant the public")
+    assert rivers.contact.startswith("For further information")
+
+
+@pytest.mark.parametrize("text", ["", "   \n\n ", "x", "é\n\nü", "Heading only"])
+def test_edge_inputs_give_no_initiatives(text):
+    assert parse_report("edge.txt", text, {}) == []
+
+
+def test_blocks_keep_exact_offsets():
+    text = "  A heading\n\nBody line one\nline two  \n\n\u00a0\n"
+    blocks = split_blocks(text)
+    assert [text[b.start:b.end] for b in blocks] == ["A heading", "Body line one\nline two"]

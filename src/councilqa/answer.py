@@ -197,7 +197,12 @@ class Answerer:
 
     def _checked(self, base: Answer, text: str, sent: int) -> Answer:
         cleaned, kept, removed = check_citations(text, sent)
-        if not kept and ABSTAIN_TEXT.rstrip(".").lower() not in cleaned.lower():
+        model = self.llm.model if self.llm else None
+        if not kept and ABSTAIN_TEXT.rstrip(".").lower() in cleaned.lower():
+            return replace(base, text=ABSTAIN_TEXT, citations=(), abstained=True, llm_model=model,
+                           reason="the LLM found no answer in the passages",
+                           removed_citations=tuple(removed))
+        if not kept:
             return replace(base, llm_model=self.llm.model if self.llm else None,
                            llm_error="the LLM's answer cited no passage; showing the extractive answer")
         return replace(base, text=cleaned, citations=citations_for(base.hits, kept),

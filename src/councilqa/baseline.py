@@ -32,9 +32,9 @@ def naive_searcher(corpus_dir: Path, embedder: Embedder, bm25_variant: str = "pl
                    rrf_k: int = 60, candidates: int = 100, dense_weight: float = 1.0) -> Searcher:
     """A Searcher over plain windows; each window is its own pseudo-initiative."""
     reports = load_reports(corpus_dir)
-    chunks, initiatives = [], {}
+    chunks, initiatives, texts = [], {}, {}
     for report in reports:
-        text = read_source(corpus_dir, report.source)
+        text = texts[report.source] = read_source(corpus_dir, report.source)
         for start, end in char_windows(len(text)):
             wid = hashlib.sha1(f"{report.source}:{start}".encode()).hexdigest()[:16]
             chunks.append(Chunk(wid, wid, report.source, start, end, text[start:end],
@@ -43,5 +43,7 @@ def naive_searcher(corpus_dir: Path, embedder: Embedder, bm25_variant: str = "pl
     vectors = embedder.embed([c.indexed_text for c in chunks])
     index = faiss.IndexFlatIP(vectors.shape[1])
     index.add(vectors)
-    loaded = LoadedIndex({"baseline": "naive"}, tuple(reports), tuple(chunks), initiatives, index)
-    return Searcher(loaded, embedder, bm25_variant, rrf_k, candidates, dense_weight)
+    loaded = LoadedIndex({"baseline": "naive"}, tuple(reports), tuple(chunks), initiatives, index,
+                         texts)
+    # Windows are shown as they are: widening them would change the baseline.
+    return Searcher(loaded, embedder, bm25_variant, rrf_k, candidates, dense_weight, passage_chars=0)

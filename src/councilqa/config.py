@@ -36,14 +36,16 @@ class Settings(BaseSettings):
     embedding_batch_size: int = Field(32, ge=1, le=1024)
 
     encoding: str = "cl100k_base"
-    chunk_tokens: int = Field(160, ge=16, le=2048)
+    chunk_tokens: int = Field(200, ge=16, le=2048)
     chunk_overlap: int = Field(32, ge=0, le=512)
     chunk_header: bool = True
 
     bm25_variant: BM25Variant = "plus"
-    rrf_k: int = Field(60, ge=1)
-    dense_weight: float = Field(1.0, gt=0, description="RRF weight of dense relative to BM25")
+    rrf_k: int = Field(10, ge=1)
+    dense_weight: float = Field(1.5, gt=0, description="RRF weight of dense relative to BM25")
     candidates: int = Field(100, ge=1, le=10_000)
+    # Passages shown are chunks widened to this many characters of their initiative.
+    passage_chars: int = Field(1000, ge=0, le=10_000)
 
     max_query_chars: int = Field(1000, ge=10)
     max_top_k: int = Field(50, ge=1)
@@ -87,7 +89,8 @@ class Settings(BaseSettings):
         """Keyword arguments of retrieval.open_searcher that these settings choose."""
         return {"model_name": self.model_name, "batch_size": self.embedding_batch_size,
                 "bm25_variant": self.bm25_variant, "rrf_k": self.rrf_k,
-                "candidates": self.candidates, "dense_weight": self.dense_weight}
+                "candidates": self.candidates, "dense_weight": self.dense_weight,
+                "passage_chars": self.passage_chars}
 
 
 @lru_cache

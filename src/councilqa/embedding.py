@@ -6,6 +6,7 @@ is L2-normalised here and nowhere else.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -24,8 +25,14 @@ class SentenceTransformerEmbedder:
     """A sentence-transformers model loaded from a name or a local path, on the CPU."""
 
     def __init__(self, model_name: str, batch_size: int = 32, device: str = "cpu") -> None:
+        # Offline, and quiet: no hub look-ups, no progress bars on a user's terminal.
+        for name, value in (("HF_HUB_OFFLINE", "1"), ("HF_HUB_DISABLE_PROGRESS_BARS", "1"),
+                            ("TRANSFORMERS_VERBOSITY", "error"), ("TOKENIZERS_PARALLELISM", "false")):
+            os.environ.setdefault(name, value)
         from sentence_transformers import SentenceTransformer  # heavy: imported on use
+        from transformers.utils import logging as hf_logging
 
+        hf_logging.disable_progress_bar()
         self.model = SentenceTransformer(model_name, device=device)
         self.batch_size = batch_size
         self.dimension = int(self.model.get_embedding_dimension())

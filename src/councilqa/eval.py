@@ -161,6 +161,8 @@ def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Mean metrics overall and by kind, latency percentiles and abstention shares."""
     names = ["hit@1", "hit@5", "recall@5", "recall@10", "mrr@10", "ndcg@10"]
     scored = [r for r in rows if "recall@10" in r]
+    if not scored:
+        return {"n": 0}
     out: dict[str, Any] = {"n": len(scored), "overall": _means(scored, names), "by_kind": {}}
     for kind in KINDS[:-1]:
         group = [r for r in scored if r["kind"] == kind]

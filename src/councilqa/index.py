@@ -4,6 +4,7 @@
     index/vectors.faiss     FAISS IndexFlatIP over unit vectors (inner product = cosine)
     index/chunks.jsonl      one chunk a line, in FAISS row order
     index/initiatives.jsonl one initiative a line
+    index/sources/          the report texts it was built from (passages are cut from these)
     index/README.md         this layout, for whoever runs `ls index/`
 
 BM25 is not stored: it is rebuilt from chunks.jsonl at load in milliseconds, so nothing is
@@ -60,6 +61,7 @@ class LoadedIndex:
     chunks: tuple[Chunk, ...]
     initiatives: dict[str, Initiative]
     faiss_index: Any
+    texts: dict[str, str]  # source -> the exact text the offsets refer to
 
 
 def parser_version() -> str:
@@ -177,6 +179,10 @@ def build_index(
         _write_jsonl(tmp / "chunks.jsonl", (asdict(c) for c in chunks))
         _write_jsonl(tmp / "initiatives.jsonl", (asdict(i) for i in initiatives))
         (tmp / "README.md").write_text(_README, encoding="utf-8")
+        (tmp / "sources").mkdir()
+        for report in reports:
+            text = read_source(corpus_dir, report.source)
+            (tmp / "sources" / report.source).write_text(text, encoding="utf-8", newline="")
         manifest["build_seconds"] = round(time.perf_counter() - started, 2)
         # The manifest is written last: a directory without one was never finished.
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
@@ -248,9 +254,11 @@ def load_index(index_dir: Path) -> LoadedIndex:
         raise IndexLoadError(f"the index in {index_dir}/ lost initiatives: rebuild it")
     try:
         reports = tuple(Report(**row) for row in manifest["reports"])
-    except (KeyError, TypeError) as exc:
-        raise IndexLoadError(f"{index_dir}/manifest.json lacks its reports ({exc}): rebuild") from exc
-    return LoadedIndex(manifest, reports, chunks, initiatives, vectors)
+        texts = {r.source: (index_dir / "sources" / r.source).read_text(encoding="utf-8")
+                 for r in reports}
+    except (KeyError, TypeError, OSError, UnicodeDecodeError) as exc:
+        raise IndexLoadError(f"the index in {index_dir}/ is incomplete ({exc}): rebuild it") from exc
+    return LoadedIndex(manifest, reports, chunks, initiatives, vectors, texts)
 
 
 def _initiative(row: dict[str, Any]) -> Initiative:

@@ -11,14 +11,14 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import faiss
 import numpy as np
 from rank_bm25 import BM25L, BM25Okapi, BM25Plus
 
-from .councils import place_key
+from .councils import find_councils, find_places, place_key
 from .embedding import Embedder
 from .errors import QueryError
 from .fusion import first_per_group, matches, rrf
@@ -71,11 +71,13 @@ class Searcher:
     """Searches one loaded index; build it once and share it (it is read-only)."""
 
     def __init__(self, index: LoadedIndex, embedder: Embedder, bm25_variant: str = "plus",
-                 rrf_k: int = 60, candidates: int = 100, dense_weight: float = 1.0) -> None:
+                 rrf_k: int = 60, candidates: int = 100, dense_weight: float = 1.0,
+                 passage_chars: int = 1000) -> None:
         self.index = index
+        self.passage_chars = passage_chars
         self.embedder = embedder
         self.rrf_k = rrf_k
-        self.weights = {"bm25": 1.0, "dense": dense_weight}
+        self.weights = {"bm25": 1.0, "dense": dense_weight, "named": 1.0}
         self.candidates = candidates
         self.chunks: tuple[Chunk, ...] = index.chunks
         self.initiatives: dict[str, Initiative] = index.initiatives
@@ -87,6 +89,8 @@ class Searcher:
         self.councils = sorted({c for i in self.initiatives.values() for c in i.councils})
         self.sections = sorted({i.section for i in self.initiatives.values() if i.section})
         self.sources = sorted(r.source for r in index.reports)
+        self._gazetteer = {place_key(c): c for c in self.councils}
+        self._section_terms = {name: set(tokenize(name)) for name in self.sections}
 
     def check_filters(self, filters: Filters) -> None:
         """Raise QueryError naming any filter value that matches nothing, with valid ones."""
@@ -150,17 +154,39 @@ class Searcher:
         allowed = self.allowed(filters)
         bm25 = self.bm25_ranking(query, allowed) if mode in ("hybrid", "bm25") else []
         dense = self.dense_ranking(query, allowed) if mode in ("hybrid", "dense") else []
-        return self._fuse(bm25, dense, top_k)
+        named = self.named_ranking(query, dense, allowed) if mode == "hybrid" else []
+        return self._fuse(bm25, dense, top_k, named)
+
+    def mentions(self, query: str) -> tuple[set[str], set[str]]:
+        """Councils (place keys) and section names the query names outright."""
+        places = {place_key(c) for c in find_councils(query) + find_places(query, self._gazetteer)}
+        words = set(tokenize(query))
+        sections = {name for name, terms in self._section_terms.items()
+                    if len(terms) >= 2 and len(terms & words) >= 0.75 * len(terms)}
+        return places, sections
+
+    def named_ranking(self, query: str, dense: list[tuple[int, float]],
+                      allowed: np.ndarray) -> list[tuple[int, float]]:
+        """Chunks of initiatives whose council or section the query names, in dense order:
+        a third ranking for fusion, so "what has Southwark done…" or "entries shortlisted
+        for Climate Response" favour that council's or section's initiatives."""
+        places, sections = self.mentions(query)
+        if not places and not sections:
+            return []
+        wanted = {i.id for i in self.initiatives.values()
+                  if i.section in sections or places & {place_key(c) for c in i.councils}}
+        return [(r, s) for r, s in dense if allowed[r] and self.chunks[r].initiative_id in wanted]
 
     def _fuse(self, bm25: list[tuple[int, float]], dense: list[tuple[int, float]],
-              top_k: int) -> list[Hit]:
-        rankings = {name: r for name, r in (("bm25", bm25), ("dense", dense)) if r}
+              top_k: int, named: list[tuple[int, float]] | None = None) -> list[Hit]:
+        rankings = {name: r for name, r in (("bm25", bm25), ("dense", dense),
+                                            ("named", named or [])) if r}
         weights = [self.weights[name] for name in rankings]
         # Chunk-level fusion picks which chunk of an initiative to show ...
         chunk_scores = dict(rrf([[self.chunks[r].id for r, _ in ranking]
                                  for ranking in rankings.values()], self.rrf_k, weights))
         # ... initiative-level fusion (each retriever's best chunk per initiative) ranks them.
-        evidence: dict[str, dict[str, tuple[float, int]]] = {"bm25": {}, "dense": {}}
+        evidence: dict[str, dict[str, tuple[float, int]]] = {"bm25": {}, "dense": {}, "named": {}}
         per_retriever = []
         for name, ranking in rankings.items():
             ids = first_per_group((self.chunks[r].id for r, _ in ranking), self._initiative_of)
@@ -180,7 +206,7 @@ class Searcher:
         bm25 = evidence["bm25"].get(initiative_id)
         dense = evidence["dense"].get(initiative_id)
         return Hit(
-            chunk=self._chunk_by_id[chunk_id],
+            chunk=self.passage(self._chunk_by_id[chunk_id]),
             initiative=self.initiatives[initiative_id],
             score=score,
             rank=rank,
@@ -189,6 +215,40 @@ class Searcher:
                 dense=dense[0] if dense else None, dense_rank=dense[1] if dense else None,
             ),
         )
+
+
+    def passage(self, chunk: Chunk) -> Chunk:
+        """The chunk widened to about `passage_chars` characters of its own initiative span,
+        ending at sentence boundaries: small chunks rank precisely, the reader gets context."""
+        extra = self.passage_chars - (chunk.end - chunk.start)
+        if extra <= 0:
+            return chunk
+        span = next((s for s in self.initiatives[chunk.initiative_id].spans
+                     if s.start <= chunk.start and chunk.end <= s.end), None)
+        if span is None:
+            return chunk
+        text = self.index.texts[chunk.source]
+        start = max(span.start, chunk.start - extra // 2)
+        end = min(span.end, chunk.end + extra - (chunk.start - start))
+        start = max(span.start, min(start, end - self.passage_chars))
+        start, end = _snap(text, start, chunk.start, span.start), _snap_end(text, end, chunk.end)
+        return replace(chunk, start=start, end=end, text=text[start:end])
+
+
+def _snap(text: str, start: int, limit: int, floor: int) -> int:
+    """Move `start` forward to the start of a sentence, never past `limit`."""
+    if start == floor:
+        return start
+    m = re.search(r"(?<=[.!?])\s+|\n\s*", text[start:limit])
+    return start + m.end() if m else limit
+
+
+def _snap_end(text: str, end: int, limit: int) -> int:
+    """Move `end` back to the end of a sentence, never before `limit`."""
+    cut = max(text.rfind(". ", limit, end), text.rfind("\n", limit, end))
+    if end < len(text) and text[end - 1] not in ".!?\n" and cut > limit:
+        return cut + 1
+    return end
 
 
 def _unknown(kind: str, value: str, valid: Sequence[str], key=str.lower) -> str:  # type: ignore[no-untyped-def]
@@ -201,11 +261,12 @@ def _unknown(kind: str, value: str, valid: Sequence[str], key=str.lower) -> str:
 
 
 def open_searcher(index_dir, model_name: str, batch_size: int = 32, bm25_variant: str = "plus",
-                  rrf_k: int = 60, candidates: int = 100, dense_weight: float = 1.0) -> Searcher:
+                  rrf_k: int = 60, candidates: int = 100, dense_weight: float = 1.0,
+                  passage_chars: int = 1000) -> Searcher:
     """Load the index in `index_dir` and the embedding model, ready to search."""
     from .embedding import SentenceTransformerEmbedder
     from .index import load_index
 
     index = load_index(index_dir)
     embedder = SentenceTransformerEmbedder(model_name, batch_size=batch_size)
-    return Searcher(index, embedder, bm25_variant, rrf_k, candidates, dense_weight)
+    return Searcher(index, embedder, bm25_variant, rrf_k, candidates, dense_weight, passage_chars)

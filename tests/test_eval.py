@@ -1,0 +1,89 @@
+"""The gold set checker, the metrics against hand computations, and the CI floor."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from councilqa.errors import CorpusError
+from councilqa.eval import (
+    Evidence,
+    council_recall,
+    evaluate,
+    judge,
+    load_questions,
+    metrics,
+    summarise,
+)
+
+from .conftest import CORPUS, ROOT
+
+QUESTIONS = ROOT / "eval" / "questions.jsonl"
+FLOOR = json.loads((ROOT / "eval" / "floor.json").read_text())
+
+
+def test_gold_set_is_valid_and_complete():
+    questions = load_questions(QUESTIONS, CORPUS)
+    assert len(questions) >= 90
+    for kind in ("single", "list", "council", "numeric", "paraphrase", "section", "unanswerable"):
+        assert sum(q.kind == kind for q in questions) >= 8, kind
+    assert all(2 <= len(q.evidence) <= 8 for q in questions if q.kind == "list")
+    assert all(not q.evidence for q in questions if q.kind == "unanswerable")
+    test = sum(q.split == "test" for q in questions)
+    assert 0.2 <= test / len(questions) <= 0.3
+
+
+def _line(**overrides):
+    row = {"id": "q1", "question": "?", "kind": "single", "answer": "a", "councils": [],
+           "evidence": [{"source": "000_c784534927fe7cd5.txt",
+                         "quote": "is now setting up a new energy company"}]}
+    return json.dumps(row | overrides)
+
+
+@pytest.mark.parametrize(("lines", "message"), [
+    (["{not json"], "not a valid question"),
+    ([_line(), _line()], "duplicate id 'q1'"),
+    ([_line(kind="vibes")], "unknown kind 'vibes'"),
+    ([_line(evidence=[{"source": "nope.txt", "quote": "x" * 50}])], "source 'nope.txt' is not"),
+    ([_line(evidence=[{"source": "000_c784534927fe7cd5.txt", "quote": "Liverpool City Council"}])],
+     "quote found"),
+    ([_line(evidence=[{"source": "000_c784534927fe7cd5.txt", "quote": "not in the report at all, "
+                                                                        "not anywhere"}])],
+     "quote found 0 times"),
+])
+def test_checker_rejects_bad_gold(tmp_path: Path, lines, message):
+    path = tmp_path / "q.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(CorpusError, match=message):
+        load_questions(path, CORPUS)
+
+
+def test_judge_and_metrics_by_hand():
+    ev = [Evidence("a.txt", 100, 140), Evidence("a.txt", 500, 540)]
+    passages = [("b.txt", 100, 140),   # wrong file
+                ("a.txt", 0, 115),     # covers 15 of 40 chars: a miss
+                ("a.txt", 110, 300),   # covers 30 of 40: hits evidence 0
+                ("a.txt", 90, 200),    # evidence 0 again: not relevant twice
+                ("a.txt", 520, 600)]   # covers 20 of 40 (exactly half): hits evidence 1
+    marks = judge(passages, ev)
+    assert marks == [-1, -1, 0, -1, 1]
+    m = metrics(marks, 2)
+    assert m["hit@1"] == 0 and m["hit@5"] == 1
+    assert m["recall@5"] == m["recall@10"] == 1.0
+    assert m["mrr@10"] == pytest.approx(1 / 3)
+    # DCG = 1/log2(4) + 1/log2(6); IDCG = 1/log2(2) + 1/log2(3)
+    assert m["ndcg@10"] == pytest.approx((1 / 2 + 1 / 2.584963) / (1 + 1 / 1.584963), rel=1e-5)
+
+
+def test_council_recall():
+    assert council_recall(["Lambeth Council", "Bristol City Council"],
+                          [("London Borough of Lambeth",), ()]) == 0.5
+    assert council_recall([], []) == 1.0
+
+
+def test_hybrid_floor(searcher):
+    """CI fails when hybrid Recall@10 or MRR@10 drops over 0.03 below the recorded figures."""
+    rows = evaluate(searcher, load_questions(QUESTIONS, CORPUS), "hybrid", 10)
+    overall = summarise(rows)["overall"]
+    assert overall["recall@10"] >= FLOOR["hybrid"]["recall@10"] - 0.03, overall
+    assert overall["mrr@10"] >= FLOOR["hybrid"]["mrr@10"] - 0.03, overall

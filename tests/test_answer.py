@@ -4,6 +4,7 @@ import json
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from councilqa.answer import Answerer, check_citations, fit_passages, is_list_question
 from councilqa.api import create_app
@@ -25,7 +26,7 @@ def llm_client(settings, searcher, llm):
     llm.mode, llm.requests[:] = "ok", []
     configured = settings.model_copy(update={
         "llm_base_url": llm.url, "llm_model": "fake-model", "llm_timeout_s": 1.5,
-        "llm_api_key": "sk-test", "llm_context_tokens": 1200})
+        "llm_api_key": SecretStr("sk-test"), "llm_context_tokens": 1200})
     with TestClient(create_app(configured, searcher)) as client:
         yield client
 
@@ -49,8 +50,8 @@ def test_extractive_council_list_for_energy_companies(client):
     assert r.status_code == 200
     body = r.json()
     assert not body["abstained"] and body["llm"] is None
-    assert body["councils"][0]["council"] == "Liverpool City Council"
-    n = body["councils"][0]["initiatives"][0]["n"]
+    groups = {g["council"]: g for g in body["councils"]}
+    n = groups["Liverpool City Council"]["initiatives"][0]["n"]
     assert body["passages"][n - 1]["councils"] == ["Liverpool City Council"]
     assert f"Liverpool City Council: Cheaper Energy Bills with our own energy companies [{n}]" \
         in body["answer"]["text"]
@@ -92,7 +93,7 @@ def test_generated_answer_with_checked_citations(llm_client, llm):
     assert body["llm"] == {"model": "fake-model", "error": None, "removed_citations": [12]}
     sent = llm.requests[-1]
     assert sent["model"] == "fake-model" and sent["auth"] == "Bearer sk-test"
-    assert sent["messages"][0]["role"] == "system" and "[n]" in sent["messages"][0]["content"]
+    assert sent["messages"][0]["role"] == "system" and "[1]" in sent["messages"][0]["content"]
 
 
 def test_prompt_respects_the_token_budget(llm_client, llm):

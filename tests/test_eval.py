@@ -36,7 +36,7 @@ def test_gold_set_is_valid_and_complete():
 def _line(**overrides):
     row = {"id": "q1", "question": "?", "kind": "single", "answer": "a", "councils": [],
            "evidence": [{"source": "000_c784534927fe7cd5.txt",
-                         "quote": "is now setting up a new energy company"}]}
+                         "quote": "**Liverpool City Council** is now setting up a new energy company"}]}
     return json.dumps(row | overrides)
 
 

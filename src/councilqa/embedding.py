@@ -1,4 +1,8 @@
-"""Embedding texts into normalised vectors: the `Embedder` seam and its one implementation.
+"""Embedding texts into normalised vectors: the `Embedder` seam and its implementations.
+
+`SentenceTransformerEmbedder` builds the index. At build time the same model is exported to
+ONNX (checked against it); the server then embeds queries with `OnnxEmbedder`, which needs
+neither torch nor sentence-transformers and so starts in well under a second.
 
 Cosine similarity is computed as an inner product, so every vector leaving an embedder
 is L2-normalised here and nowhere else.
@@ -7,7 +11,10 @@ is L2-normalised here and nowhere else.
 from __future__ import annotations
 
 import os
+import shutil
+import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -52,3 +59,92 @@ class SentenceTransformerEmbedder:
     def count_tokens(self, text: str) -> int:
         """Word pieces the model's own tokenizer makes of `text`, with its special tokens."""
         return len(self.model.tokenizer(text, add_special_tokens=True)["input_ids"])
+
+
+def export_onnx(embedder: SentenceTransformerEmbedder, target: Path) -> bool:
+    """Write the model as ONNX (transformer + mean pooling + L2 norm) with its tokenizer
+    into `target`, so the server can embed queries without importing torch.
+
+    Only done for models whose sentence-transformers pipeline is exactly that (BERT-style
+    inputs, mean pooling, unit length), and only kept when its vectors match the original
+    within 1e-4 on sample texts; returns whether it was written.
+    """
+    import torch
+
+    model = embedder.model
+    modules = list(model)
+    pooling = len(modules) > 1 and (getattr(modules[1], "pooling_mode", None) == "mean"
+                                    or getattr(modules[1], "pooling_mode_mean_tokens", False))
+    transformer = getattr(modules[0], "auto_model", None) or getattr(modules[0], "model", None)
+    tokenizer = model.tokenizer
+    if not pooling or transformer is None or "token_type_ids" not in tokenizer.model_input_names:
+        return False
+
+    class Pipeline(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.transformer = transformer
+
+        def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
+            hidden = self.transformer(input_ids=input_ids, attention_mask=attention_mask,
+                                      token_type_ids=token_type_ids).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(mean, p=2, dim=1)
+
+    target.mkdir(parents=True, exist_ok=True)
+    sample = ["Which councils run energy companies?", "é", "council " * 400]
+    enc = tokenizer(sample, padding=True, truncation=True, max_length=embedder.max_seq_length,
+                    return_tensors="pt")
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    axes = {n: {0: "batch", 1: "tokens"} for n in names} | {"embedding": {0: "batch"}}
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer warnings about shapes: checked below instead
+        torch.onnx.export(Pipeline().eval(), tuple(enc[n] for n in names), str(target / "model.onnx"),
+                          input_names=names, output_names=["embedding"], dynamic_axes=axes,
+                          opset_version=17, dynamo=False)
+    tokenizer.backend_tokenizer.save(str(target / "tokenizer.json"))
+    (target / "config.json").write_text(
+        '{"max_seq_length": %d, "dimension": %d}\n' % (embedder.max_seq_length, embedder.dimension))
+    same = np.abs(OnnxEmbedder(target).embed(sample) - embedder.embed(sample)).max() < 1e-4
+    if not same:
+        shutil.rmtree(target)
+    return bool(same)
+
+
+class OnnxEmbedder:
+    """The exported model run by onnxruntime: same vectors, no torch import at start-up."""
+
+    def __init__(self, directory: Path) -> None:
+        import json
+
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        config = json.loads((directory / "config.json").read_text())
+        self.max_seq_length = int(config["max_seq_length"])
+        self.dimension = int(config["dimension"])
+        self.tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
+        self.tokenizer.enable_truncation(max_length=self.max_seq_length)
+        self.tokenizer.enable_padding()
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 3
+        self.session = onnxruntime.InferenceSession(str(directory / "model.onnx"), options,
+                                                    providers=["CPUExecutionProvider"])
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed `texts` as L2-normalised float32 rows (cosine = inner product)."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        rows = []
+        for start in range(0, len(texts), 32):
+            batch = self.tokenizer.encode_batch(list(texts[start:start + 32]))
+            feed = {"input_ids": np.array([e.ids for e in batch], dtype=np.int64),
+                    "attention_mask": np.array([e.attention_mask for e in batch], dtype=np.int64),
+                    "token_type_ids": np.array([e.type_ids for e in batch], dtype=np.int64)}
+            rows.append(self.session.run(None, feed)[0])
+        return np.concatenate(rows).astype(np.float32)
+
+    def count_tokens(self, text: str) -> int:
+        """Word pieces of `text` with special tokens (before truncation)."""
+        return len(self.tokenizer.encode(text).ids) if len(text) < 20_000 else 10**9

@@ -5,6 +5,8 @@
     index/chunks.jsonl      one chunk a line, in FAISS row order
     index/initiatives.jsonl one initiative a line
     index/sources/          the report texts it was built from (passages are cut from these)
+    index/onnx/             the embedding model as ONNX, for queries (absent if it could not be
+                            exported exactly; queries then use sentence-transformers)
     index/README.md         this layout, for whoever runs `ls index/`
 
 BM25 is not stored: it is rebuilt from chunks.jsonl at load in milliseconds, so nothing is
@@ -179,6 +181,7 @@ def build_index(
         _write_jsonl(tmp / "chunks.jsonl", (asdict(c) for c in chunks))
         _write_jsonl(tmp / "initiatives.jsonl", (asdict(i) for i in initiatives))
         (tmp / "README.md").write_text(_README, encoding="utf-8")
+        manifest["query_embedder"] = _export(embedder, tmp / "onnx")
         (tmp / "sources").mkdir()
         for report in reports:
             text = read_source(corpus_dir, report.source)
@@ -190,6 +193,26 @@ def build_index(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return manifest
+
+
+def _export(embedder: Embedder, target: Path) -> str:
+    from .embedding import SentenceTransformerEmbedder, export_onnx
+
+    if isinstance(embedder, SentenceTransformerEmbedder) and export_onnx(embedder, target):
+        return "onnx"
+    return "sentence-transformers"
+
+
+def query_embedder(index_dir: Path, model_name: str, batch_size: int = 32) -> Embedder:
+    """The embedder for queries: the index's ONNX export if it has one, else the model."""
+    from .embedding import OnnxEmbedder, SentenceTransformerEmbedder
+
+    if (index_dir / "onnx" / "model.onnx").is_file():
+        try:
+            return OnnxEmbedder(index_dir / "onnx")
+        except Exception as exc:  # a damaged export: the model itself still works
+            raise IndexLoadError(f"{index_dir}/onnx is corrupted ({exc}): rebuild the index") from exc
+    return SentenceTransformerEmbedder(model_name, batch_size=batch_size)
 
 
 def _write_jsonl(path: Path, rows) -> None:

@@ -73,6 +73,7 @@ class Scores:
     bm25_rank: int | None = None
     dense: float | None = None
     dense_rank: int | None = None
+    named_rank: int | None = None  # rank among initiatives of a council or section the query names
 
 
 @dataclass(frozen=True)

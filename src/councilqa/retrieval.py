@@ -205,6 +205,7 @@ class Searcher:
              evidence: dict[str, dict[str, tuple[float, int]]]) -> Hit:
         bm25 = evidence["bm25"].get(initiative_id)
         dense = evidence["dense"].get(initiative_id)
+        named = evidence["named"].get(initiative_id)
         return Hit(
             chunk=self.passage(self._chunk_by_id[chunk_id]),
             initiative=self.initiatives[initiative_id],
@@ -213,6 +214,7 @@ class Searcher:
             scores=Scores(
                 bm25=bm25[0] if bm25 else None, bm25_rank=bm25[1] if bm25 else None,
                 dense=dense[0] if dense else None, dense_rank=dense[1] if dense else None,
+                named_rank=named[1] if named else None,
             ),
         )
 
@@ -264,9 +266,8 @@ def open_searcher(index_dir, model_name: str, batch_size: int = 32, bm25_variant
                   rrf_k: int = 60, candidates: int = 100, dense_weight: float = 1.0,
                   passage_chars: int = 1000) -> Searcher:
     """Load the index in `index_dir` and the embedding model, ready to search."""
-    from .embedding import SentenceTransformerEmbedder
-    from .index import load_index
+    from .index import load_index, query_embedder
 
     index = load_index(index_dir)
-    embedder = SentenceTransformerEmbedder(model_name, batch_size=batch_size)
+    embedder = query_embedder(index_dir, model_name, batch_size)
     return Searcher(index, embedder, bm25_variant, rrf_k, candidates, dense_weight, passage_chars)

@@ -42,6 +42,8 @@ class PassageScores(BaseModel):
     bm25_rank: int | None
     dense: float | None
     dense_rank: int | None
+    named_rank: int | None = Field(None, description="rank among the initiatives of a council "
+                                   "or section named in the query (hybrid only)")
 
 
 class Passage(BaseModel):
@@ -69,7 +71,7 @@ class Passage(BaseModel):
             councils=list(hit.initiative.councils), section=hit.initiative.section,
             start=hit.chunk.start, end=hit.chunk.end, text=hit.chunk.text,
             scores=PassageScores(bm25=s.bm25, bm25_rank=s.bm25_rank, dense=s.dense,
-                                 dense_rank=s.dense_rank),
+                                 dense_rank=s.dense_rank, named_rank=s.named_rank),
         )
 
 

@@ -31,30 +31,47 @@ def main() -> int:
     args = ap.parse_args()
     settings = Settings()
     corpus = settings.corpus_dir
-    questions = [q for q in load_questions(Path("eval/questions.jsonl"), corpus)
-                 if args.split == "all" or q.split == args.split]
+    questions = [
+        q
+        for q in load_questions(Path("eval/questions.jsonl"), corpus)
+        if args.split == "all" or q.split == args.split
+    ]
     embedder = SentenceTransformerEmbedder(settings.model_name)
     reports = load_reports(corpus)
     initiatives = load_initiatives(corpus, reports)
     print("tokens header variant  k   wd | hybrid rec@10 mrr@10 ndcg@10 | dense ndcg | bm25 ndcg")
     for size, header in itertools.product(
-            [int(x) for x in args.chunk_tokens.split(",")], [x == "1" for x in args.header.split(",")]):
+        [int(x) for x in args.chunk_tokens.split(",")], [x == "1" for x in args.header.split(",")]
+    ):
         config = BuildConfig("tune", settings.encoding, size, 32, header, "plus")
         chunks = build_chunks(corpus, initiatives, config, model_fits(embedder))
         vectors = embedder.embed([c.indexed_text for c in chunks])
         index = faiss.IndexFlatIP(vectors.shape[1])
         index.add(vectors)
-        loaded = LoadedIndex({}, tuple(reports), tuple(chunks), {i.id: i for i in initiatives}, index)
+        loaded = LoadedIndex(
+            {}, tuple(reports), tuple(chunks), {i.id: i for i in initiatives}, index
+        )
         for variant in ("okapi", "l", "plus"):
             for k, wd in itertools.product((10, 30, 60), (1.0, 1.5, 2.0)):
                 s = Searcher(loaded, embedder, variant, k, 100, wd)
                 h = summarise(evaluate(s, questions, "hybrid"))["overall"]
-                d = summarise(evaluate(s, questions, "dense"))["overall"] if k == 10 and wd == 1.0 else None
-                b = summarise(evaluate(s, questions, "bm25"))["overall"] if k == 10 and wd == 1.0 else None
-                print(f"{size:>6} {int(header):>6} {variant:>7} {k:>3} {wd:>4} | "
-                      f"{h['recall@10']:.3f} {h['mrr@10']:.3f} {h['ndcg@10']:.3f} | "
-                      f"{d['ndcg@10'] if d else float('nan'):.3f} | {b['ndcg@10'] if b else float('nan'):.3f}",
-                      flush=True)
+                d = (
+                    summarise(evaluate(s, questions, "dense"))["overall"]
+                    if k == 10 and wd == 1.0
+                    else None
+                )
+                b = (
+                    summarise(evaluate(s, questions, "bm25"))["overall"]
+                    if k == 10 and wd == 1.0
+                    else None
+                )
+                print(
+                    f"{size:>6} {int(header):>6} {variant:>7} {k:>3} {wd:>4} | "
+                    f"{h['recall@10']:.3f} {h['mrr@10']:.3f} {h['ndcg@10']:.3f} | "
+                    f"{d['ndcg@10'] if d else float('nan'):.3f} | "
+                    f"{b['ndcg@10'] if b else float('nan'):.3f}",
+                    flush=True,
+                )
     return 0
 
 

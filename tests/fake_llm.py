@@ -53,8 +53,9 @@ class FakeLLM:
                     return self._send(200, {"choices": [{"message": {"content": ""}}]})
                 if body.get("stream"):
                     return self._stream(fake.reply, slow=mode == "slow-stream")
-                self._send(200, {"choices": [{"message": {"role": "assistant",
-                                                          "content": fake.reply}}]})
+                self._send(
+                    200, {"choices": [{"message": {"role": "assistant", "content": fake.reply}}]}
+                )
 
             def _send(self, status: int, payload: dict) -> None:
                 self._raw(status, json.dumps(payload).encode(), "application/json")

@@ -24,9 +24,15 @@ def llm():
 @pytest.fixture()
 def llm_client(settings, searcher, llm):
     llm.mode, llm.requests[:] = "ok", []
-    configured = settings.model_copy(update={
-        "llm_base_url": llm.url, "llm_model": "fake-model", "llm_timeout_s": 1.5,
-        "llm_api_key": SecretStr("sk-test"), "llm_context_tokens": 1200})
+    configured = settings.model_copy(
+        update={
+            "llm_base_url": llm.url,
+            "llm_model": "fake-model",
+            "llm_timeout_s": 1.5,
+            "llm_api_key": SecretStr("sk-test"),
+            "llm_context_tokens": 1200,
+        }
+    )
     with TestClient(create_app(configured, searcher)) as client:
         yield client
 
@@ -37,10 +43,16 @@ def test_check_citations_by_hand():
     assert check_citations("", 3) == ("", [], [])
 
 
-@pytest.mark.parametrize(("q", "expected"), [
-    (ENERGY, True), ("Has any council fitted video doorbells?", True),
-    ("Which local authorities cut bus fares?", True), ("What did Southwark do?", False),
-    ("How much did Enfield spend?", False)])
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        (ENERGY, True),
+        ("Has any council fitted video doorbells?", True),
+        ("Which local authorities cut bus fares?", True),
+        ("What did Southwark do?", False),
+        ("How much did Enfield spend?", False),
+    ],
+)
 def test_is_list_question(q, expected):
     assert is_list_question(q) is expected
 
@@ -53,16 +65,24 @@ def test_extractive_council_list_for_energy_companies(client):
     groups = {g["council"]: g for g in body["councils"]}
     n = groups["Liverpool City Council"]["initiatives"][0]["n"]
     assert body["passages"][n - 1]["councils"] == ["Liverpool City Council"]
-    assert f"Liverpool City Council: Cheaper Energy Bills with our own energy companies [{n}]" \
+    assert (
+        f"Liverpool City Council: Cheaper Energy Bills with our own energy companies [{n}]"
         in body["answer"]["text"]
+    )
     for c in body["answer"]["citations"]:
         p = body["passages"][c["n"] - 1]
         assert (c["initiative_id"], c["source"], c["start"], c["end"]) == (
-            p["initiative_id"], p["source"], p["start"], p["end"])
+            p["initiative_id"],
+            p["source"],
+            p["start"],
+            p["end"],
+        )
 
 
 def test_extractive_quotes_for_other_questions(client):
-    body = client.post("/ask", json={"query": "How many apprenticeships has Southwark created?"}).json()
+    body = client.post(
+        "/ask", json={"query": "How many apprenticeships has Southwark created?"}
+    ).json()
     assert body["answer"]["citations"]
     for c in body["answer"]["citations"]:
         assert f"[{c['n']}]" in body["answer"]["text"]
@@ -71,7 +91,9 @@ def test_extractive_quotes_for_other_questions(client):
 
 def test_abstains_when_the_reports_do_not_answer(client):
     # Far from every report: the best passage's cosine is below the calibrated threshold.
-    body = client.post("/ask", json={"query": "What is the boiling point of tungsten in kelvin?"}).json()
+    body = client.post(
+        "/ask", json={"query": "What is the boiling point of tungsten in kelvin?"}
+    ).json()
     assert body["abstained"] is True and body["reason"]
     assert body["answer"]["text"] == "The reports do not say." and body["answer"]["citations"] == []
     assert body["passages"]  # the evidence still comes back for the reader to judge
@@ -88,7 +110,10 @@ def test_generated_answer_with_checked_citations(llm_client, llm):
     r = llm_client.post("/ask", json={"query": ENERGY, "generate": True})
     assert r.status_code == 200
     body = r.json()
-    assert body["answer"]["text"] == "Liverpool City Council set up the Liverpool LECCy [1]. Others too [2]."
+    assert (
+        body["answer"]["text"]
+        == "Liverpool City Council set up the Liverpool LECCy [1]. Others too [2]."
+    )
     assert [c["n"] for c in body["answer"]["citations"]] == [1, 2]
     assert body["llm"] == {"model": "fake-model", "error": None, "removed_citations": [12]}
     sent = llm.requests[-1]
@@ -122,13 +147,16 @@ def test_invented_citation_only_falls_back(llm_client, llm):
     assert body["answer"]["text"].startswith("Councils the reports name")
 
 
-@pytest.mark.parametrize(("mode", "error"), [
-    ("401", "rejected the API key (HTTP 401)"),
-    ("500", "answered HTTP 500"),
-    ("garbage", "reply was unusable"),
-    ("empty", "reply was empty"),
-    ("slow", "did not answer within 1.5 s"),
-])
+@pytest.mark.parametrize(
+    ("mode", "error"),
+    [
+        ("401", "rejected the API key (HTTP 401)"),
+        ("500", "answered HTTP 500"),
+        ("garbage", "reply was unusable"),
+        ("empty", "reply was empty"),
+        ("slow", "did not answer within 1.5 s"),
+    ],
+)
 def test_llm_failures_keep_the_evidence(llm_client, llm, mode, error):
     llm.mode = mode
     r = llm_client.post("/ask", json={"query": ENERGY, "generate": True})
@@ -139,8 +167,9 @@ def test_llm_failures_keep_the_evidence(llm_client, llm, mode, error):
 
 
 def test_unreachable_llm(settings, searcher):
-    configured = settings.model_copy(update={"llm_base_url": "http://127.0.0.1:9/v1",
-                                             "llm_timeout_s": 2})
+    configured = settings.model_copy(
+        update={"llm_base_url": "http://127.0.0.1:9/v1", "llm_timeout_s": 2}
+    )
     with TestClient(create_app(configured, searcher)) as client:
         body = client.post("/ask", json={"query": ENERGY, "generate": True}).json()
     assert "could not reach the LLM" in body["llm"]["error"] and body["passages"]
@@ -156,8 +185,9 @@ def _events(text):
 
 def test_streaming(llm_client, llm):
     llm.reply = "Liverpool runs one [1]. Invented [40]."
-    with llm_client.stream("POST", "/ask", json={"query": ENERGY, "generate": True,
-                                                 "stream": True}) as r:
+    with llm_client.stream(
+        "POST", "/ask", json={"query": ENERGY, "generate": True, "stream": True}
+    ) as r:
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
         events = _events(r.read().decode())
     kinds = [e for e, _ in events]
@@ -170,8 +200,9 @@ def test_streaming(llm_client, llm):
 
 def test_streaming_timeout_mid_reply(llm_client, llm):
     llm.mode, llm.reply = "slow-stream", "one two three four five [1]"
-    with llm_client.stream("POST", "/ask", json={"query": ENERGY, "generate": True,
-                                                 "stream": True}) as r:
+    with llm_client.stream(
+        "POST", "/ask", json={"query": ENERGY, "generate": True, "stream": True}
+    ) as r:
         events = _events(r.read().decode())
     done = events[-1][1]
     assert "did not finish within 1.5 s" in done["llm"]["error"]

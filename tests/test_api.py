@@ -14,20 +14,38 @@ def test_search_shape_and_citations(client):
     assert body["query"] == QUERY["query"] and body["took_ms"] >= 0
     assert [p["rank"] for p in body["passages"]] == list(range(1, 8))
     first = body["passages"][0]
-    assert set(first) == {"rank", "score", "initiative_id", "source", "title", "councils",
-                          "section", "start", "end", "text", "scores"}
+    assert set(first) == {
+        "rank",
+        "score",
+        "initiative_id",
+        "source",
+        "title",
+        "councils",
+        "section",
+        "start",
+        "end",
+        "text",
+        "scores",
+    }
     assert set(first["scores"]) == {"bm25", "bm25_rank", "dense", "dense_rank", "named_rank"}
     assert any("Liverpool City Council" in p["councils"] for p in body["passages"][:3])
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
-@pytest.mark.parametrize("query", ["apprenticeships in Southwark", "video doorbells for victims",
-                                   "£", "Lambeth’s “Made” programme"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "apprenticeships in Southwark",
+        "video doorbells for victims",
+        "£",
+        "Lambeth’s “Made” programme",
+    ],
+)
 def test_every_passage_is_the_source_text_at_its_span(client, mode, query):
     r = client.post("/search", json={"query": query, "top_k": 10, "mode": mode})
     assert r.status_code == 200
     for p in r.json()["passages"]:
-        assert p["text"] == source_text(p["source"])[p["start"]:p["end"]]
+        assert p["text"] == source_text(p["source"])[p["start"] : p["end"]]
 
 
 def test_filters(client):
@@ -42,20 +60,36 @@ def test_filters(client):
         ({"query": ""}, 422, "query is empty"),
         ({"query": "   \n\t"}, 422, "query is empty"),
         ({"query": "x" * 1001}, 422, "query is 1001 characters long; the limit is 1000"),
-        ({"query": "housing", "top_k": 0}, 422, "top_k: Input should be greater than or equal to 1"),
+        (
+            {"query": "housing", "top_k": 0},
+            422,
+            "top_k: Input should be greater than or equal to 1",
+        ),
         ({"query": "housing", "top_k": 51}, 422, "top_k: Input should be less than or equal to 50"),
         ({"query": "housing", "top_k": "many"}, 422, "top_k: Input should be a valid integer"),
         ({"query": "housing", "mode": "fuzzy"}, 422, "mode: Input should be 'hybrid', 'dense' or"),
         ({"query": 42}, 422, "query: Input should be a valid string"),
         ({}, 422, "query: Field required"),
-        ({"query": "housing", "filters": {"councils": ["Atlantis"]}}, 422,
-         "unknown council 'Atlantis'"),
-        ({"query": "housing", "filters": {"sources": ["nope.txt"]}}, 422,
-         "unknown source 'nope.txt'. Valid sources: 000_"),
-        ({"query": "housing", "filters": {"colour": ["red"]}}, 422,
-         "filters.colour: Extra inputs are not permitted"),
-        ({"query": "housing", "filters": {"councils": "Lambeth"}}, 422,
-         "filters.councils: Input should be a valid list"),
+        (
+            {"query": "housing", "filters": {"councils": ["Atlantis"]}},
+            422,
+            "unknown council 'Atlantis'",
+        ),
+        (
+            {"query": "housing", "filters": {"sources": ["nope.txt"]}},
+            422,
+            "unknown source 'nope.txt'. Valid sources: 000_",
+        ),
+        (
+            {"query": "housing", "filters": {"colour": ["red"]}},
+            422,
+            "filters.colour: Extra inputs are not permitted",
+        ),
+        (
+            {"query": "housing", "filters": {"councils": "Lambeth"}},
+            422,
+            "filters.councils: Input should be a valid list",
+        ),
         ({"query": "housing", "extra": 1}, 422, "extra: Extra inputs are not permitted"),
     ],
 )
@@ -66,15 +100,19 @@ def test_bad_search_input(client, body, status, detail):
 
 
 def test_malformed_json(client):
-    r = client.post("/search", content=b'{"query": "housing",', headers={
-        "content-type": "application/json"})
+    r = client.post(
+        "/search", content=b'{"query": "housing",', headers={"content-type": "application/json"}
+    )
     assert r.status_code == 400
     assert r.json()["detail"].startswith("malformed JSON body")
 
 
 def test_huge_body(client):
-    r = client.post("/search", content=b'{"query": "' + b"a" * 100_000 + b'"}',
-                    headers={"content-type": "application/json"})
+    r = client.post(
+        "/search",
+        content=b'{"query": "' + b"a" * 100_000 + b'"}',
+        headers={"content-type": "application/json"},
+    )
     assert r.status_code == 413 and "the limit is" in r.json()["detail"]
 
 
@@ -82,8 +120,10 @@ def test_documents(client):
     docs = client.get("/documents").json()
     assert len(docs) == 5
     assert all(d["initiatives"] > 0 and len(d["sha256"]) == 64 for d in docs)
-    assert {d["title"] for d in docs} >= {"100 innovations by Labour in Power",
-                                          "LGC Awards 2022: the shortlisted entries"}
+    assert {d["title"] for d in docs} >= {
+        "100 innovations by Labour in Power",
+        "LGC Awards 2022: the shortlisted entries",
+    }
 
 
 def test_initiative_whole(client):
@@ -92,8 +132,10 @@ def test_initiative_whole(client):
     assert r.status_code == 200
     item = r.json()
     text = source_text(item["source"])
-    assert item["text"] == [text[s["start"]:s["end"]] for s in item["spans"]]
-    assert item["spans"][0]["start"] <= passage["start"] < passage["end"] <= item["spans"][-1]["end"]
+    assert item["text"] == [text[s["start"] : s["end"]] for s in item["spans"]]
+    assert (
+        item["spans"][0]["start"] <= passage["start"] < passage["end"] <= item["spans"][-1]["end"]
+    )
 
 
 def test_unknown_initiative(client):
@@ -117,8 +159,12 @@ def test_document_text_window(client):
 
 def test_councils_sections_health_docs(client):
     councils = client.get("/councils").json()
-    assert {"council": "Liverpool City Council", "initiatives": councils[[
-        c["council"] for c in councils].index("Liverpool City Council")]["initiatives"]} in councils
+    assert {
+        "council": "Liverpool City Council",
+        "initiatives": councils[[c["council"] for c in councils].index("Liverpool City Council")][
+            "initiatives"
+        ],
+    } in councils
     assert "Climate Response" in client.get("/sections").json()
     health = client.get("/health").json()
     assert health["status"] == "ok" and health["counts"]["chunks"] > 0

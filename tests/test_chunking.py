@@ -18,7 +18,7 @@ def test_offline_encoding_matches_cl100k_ranks():
 
 def test_every_chunk_fits_the_model_and_round_trips(searcher, embedder):
     for chunk in searcher.chunks:
-        assert chunk.text == source_text(chunk.source)[chunk.start:chunk.end]
+        assert chunk.text == source_text(chunk.source)[chunk.start : chunk.end]
         assert chunk.indexed_text.endswith(chunk.text)
         assert embedder.count_tokens(chunk.indexed_text) <= embedder.max_seq_length == 256
 

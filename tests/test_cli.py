@@ -69,9 +69,13 @@ def test_missing_index_is_a_message(tmp_path, monkeypatch, capsys):
 
 
 def test_bad_setting_is_a_message(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "councilqa.cli", "search", "x"],
-                            capture_output=True, text=True,
-                            env={"COUNCILQA_CHUNK_TOKENS": "lots", "PATH": ""}, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "councilqa.cli", "search", "x"],
+        capture_output=True,
+        text=True,
+        env={"COUNCILQA_CHUNK_TOKENS": "lots", "PATH": ""},
+        timeout=60,
+    )
     assert result.returncode == 2
     assert "invalid setting" in result.stderr and "Traceback" not in result.stderr
 

@@ -46,8 +46,15 @@ def test_corpus_files_are_the_shared_ones_byte_for_byte():
 def test_file_not_utf8(corpus):
     (corpus / "005_bad.txt").write_bytes(b"caf\xe9 council\n")
     manifest = _manifest(corpus)
-    manifest["reports"].append({"source": "005_bad.txt", "title": "Bad", "publisher": "X",
-                                "year": 2020, "sha256": sha256_file(corpus / "005_bad.txt")})
+    manifest["reports"].append(
+        {
+            "source": "005_bad.txt",
+            "title": "Bad",
+            "publisher": "X",
+            "year": 2020,
+            "sha256": sha256_file(corpus / "005_bad.txt"),
+        }
+    )
     _write(corpus, manifest)
     with pytest.raises(CorpusError, match=r"005_bad.txt is not valid UTF-8"):
         load_reports(corpus)
@@ -55,8 +62,9 @@ def test_file_not_utf8(corpus):
 
 def test_entry_without_file(corpus):
     manifest = _manifest(corpus)
-    manifest["reports"].append({"source": "missing.txt", "title": "M", "publisher": "X",
-                                "year": 2020, "sha256": "0" * 64})
+    manifest["reports"].append(
+        {"source": "missing.txt", "title": "M", "publisher": "X", "year": 2020, "sha256": "0" * 64}
+    )
     _write(corpus, manifest)
     with pytest.raises(CorpusError, match=r"missing.txt is listed in the manifest but does not"):
         load_reports(corpus)

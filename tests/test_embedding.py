@@ -16,11 +16,15 @@ def test_onnx_export_gives_the_same_vectors(settings, embedder, searcher, built_
     assert built_index["query_embedder"] == "onnx"
     onnx = OnnxEmbedder(settings.index_dir / "onnx")
     texts = [c.indexed_text for c in searcher.chunks[:64]] + [
-        "Which councils run municipal energy companies?", "é", "word " * 600]
+        "Which councils run municipal energy companies?",
+        "é",
+        "word " * 600,
+    ]
     assert np.abs(onnx.embed(texts) - embedder.embed(texts)).max() < 1e-4
     assert onnx.embed([]).shape == (0, 384)
     assert onnx.count_tokens(searcher.chunks[0].indexed_text) == embedder.count_tokens(
-        searcher.chunks[0].indexed_text)
+        searcher.chunks[0].indexed_text
+    )
 
 
 def test_query_embedder_uses_the_export(settings, built_index):

@@ -34,23 +34,54 @@ def test_gold_set_is_valid_and_complete():
 
 
 def _line(**overrides):
-    row = {"id": "q1", "question": "?", "kind": "single", "answer": "a", "councils": [],
-           "evidence": [{"source": "000_c784534927fe7cd5.txt",
-                         "quote": "**Liverpool City Council** is now setting up a new energy company"}]}
+    row = {
+        "id": "q1",
+        "question": "?",
+        "kind": "single",
+        "answer": "a",
+        "councils": [],
+        "evidence": [
+            {
+                "source": "000_c784534927fe7cd5.txt",
+                "quote": "**Liverpool City Council** is now setting up a new energy company",
+            }
+        ],
+    }
     return json.dumps(row | overrides)
 
 
-@pytest.mark.parametrize(("lines", "message"), [
-    (["{not json"], "not a valid question"),
-    ([_line(), _line()], "duplicate id 'q1'"),
-    ([_line(kind="vibes")], "unknown kind 'vibes'"),
-    ([_line(evidence=[{"source": "nope.txt", "quote": "x" * 50}])], "source 'nope.txt' is not"),
-    ([_line(evidence=[{"source": "000_c784534927fe7cd5.txt", "quote": "Liverpool City Council"}])],
-     "quote found"),
-    ([_line(evidence=[{"source": "000_c784534927fe7cd5.txt", "quote": "not in the report at all, "
-                                                                        "not anywhere"}])],
-     "quote found 0 times"),
-])
+@pytest.mark.parametrize(
+    ("lines", "message"),
+    [
+        (["{not json"], "not a valid question"),
+        ([_line(), _line()], "duplicate id 'q1'"),
+        ([_line(kind="vibes")], "unknown kind 'vibes'"),
+        ([_line(evidence=[{"source": "nope.txt", "quote": "x" * 50}])], "source 'nope.txt' is not"),
+        (
+            [
+                _line(
+                    evidence=[
+                        {"source": "000_c784534927fe7cd5.txt", "quote": "Liverpool City Council"}
+                    ]
+                )
+            ],
+            "quote found",
+        ),
+        (
+            [
+                _line(
+                    evidence=[
+                        {
+                            "source": "000_c784534927fe7cd5.txt",
+                            "quote": "not in the report at all, not anywhere",
+                        }
+                    ]
+                )
+            ],
+            "quote found 0 times",
+        ),
+    ],
+)
 def test_checker_rejects_bad_gold(tmp_path: Path, lines, message):
     path = tmp_path / "q.jsonl"
     path.write_text("\n".join(lines) + "\n")
@@ -60,11 +91,13 @@ def test_checker_rejects_bad_gold(tmp_path: Path, lines, message):
 
 def test_judge_and_metrics_by_hand():
     ev = [Evidence("a.txt", 100, 140), Evidence("a.txt", 500, 540)]
-    passages = [("b.txt", 100, 140),   # wrong file
-                ("a.txt", 0, 115),     # covers 15 of 40 chars: a miss
-                ("a.txt", 110, 300),   # covers 30 of 40: hits evidence 0
-                ("a.txt", 90, 200),    # evidence 0 again: not relevant twice
-                ("a.txt", 520, 600)]   # covers 20 of 40 (exactly half): hits evidence 1
+    passages = [
+        ("b.txt", 100, 140),  # wrong file
+        ("a.txt", 0, 115),  # covers 15 of 40 chars: a miss
+        ("a.txt", 110, 300),  # covers 30 of 40: hits evidence 0
+        ("a.txt", 90, 200),  # evidence 0 again: not relevant twice
+        ("a.txt", 520, 600),
+    ]  # covers 20 of 40 (exactly half): hits evidence 1
     marks = judge(passages, ev)
     assert marks == [-1, -1, 0, -1, 1]
     m = metrics(marks, 2)
@@ -76,8 +109,12 @@ def test_judge_and_metrics_by_hand():
 
 
 def test_council_recall():
-    assert council_recall(["Lambeth Council", "Bristol City Council"],
-                          [("London Borough of Lambeth",), ()]) == 0.5
+    assert (
+        council_recall(
+            ["Lambeth Council", "Bristol City Council"], [("London Borough of Lambeth",), ()]
+        )
+        == 0.5
+    )
     assert council_recall([], []) == 1.0
 
 

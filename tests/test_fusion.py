@@ -54,4 +54,6 @@ def test_first_per_group():
     ],
 )
 def test_matches(kwargs, expected):
-    assert matches(("London Borough of Lambeth",), "000.txt", "Climate Response", **kwargs) is expected
+    assert (
+        matches(("London Borough of Lambeth",), "000.txt", "Climate Response", **kwargs) is expected
+    )

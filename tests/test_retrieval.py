@@ -12,7 +12,12 @@ from councilqa.retrieval import Filters, tokenize
 
 def test_tokenize():
     assert tokenize("Which councils run the Councils' energy companies?") == [
-        "council", "run", "council", "energy", "company"]
+        "council",
+        "run",
+        "council",
+        "energy",
+        "company",
+    ]
     assert tokenize("") == [] and tokenize("the of and") == []
     assert tokenize("£5m for Lambeth’s") == ["£5m", "lambeth"]
 
@@ -34,7 +39,9 @@ def test_bm25_variant_keeps_weight_of_a_term_in_most_chunks(searcher):
 
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
 def test_modes_find_liverpool_energy_company(searcher, mode):
-    hits = searcher.search("council-owned energy company selling cheaper gas and electricity", 5, mode)
+    hits = searcher.search(
+        "council-owned energy company selling cheaper gas and electricity", 5, mode
+    )
     assert hits and hits[0].initiative.councils == ("Liverpool City Council",)
     assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
     assert all(a.score >= b.score for a, b in zip(hits, hits[1:], strict=False))
@@ -46,8 +53,15 @@ def test_scores_explain_the_ranking(searcher):
         s = hit.scores
         assert s.bm25_rank is not None or s.dense_rank is not None
         k = searcher.rrf_k
-        expected = sum(w / (k + r) for r, w in ((s.bm25_rank, 1.0), (s.named_rank, 1.0),
-                       (s.dense_rank, searcher.weights["dense"])) if r)
+        expected = sum(
+            w / (k + r)
+            for r, w in (
+                (s.bm25_rank, 1.0),
+                (s.named_rank, 1.0),
+                (s.dense_rank, searcher.weights["dense"]),
+            )
+            if r
+        )
         assert hit.score == pytest.approx(expected)
     dense_only = searcher.search("apprenticeships in Southwark", 5, "dense")
     assert all(h.scores.bm25 is None and h.scores.dense is not None for h in dense_only)
@@ -76,8 +90,9 @@ def test_filters_apply_before_fusion(searcher, mode):
 def test_filtered_search_returns_what_exists(searcher):
     allowed = searcher.allowed(Filters(councils=("Gedling",)))
     n = len({searcher.chunks[i].initiative_id for i in np.flatnonzero(allowed)})
-    hits = searcher.search("anything at all about the council", 50, "hybrid",
-                           Filters(councils=("Gedling",)))
+    hits = searcher.search(
+        "anything at all about the council", 50, "hybrid", Filters(councils=("Gedling",))
+    )
     assert 0 < len(hits) <= n
 
 
@@ -103,3 +118,17 @@ def test_unknown_mode(searcher):
 def test_query_of_stop_words_only(searcher):
     assert searcher.search("the of and", 5, "bm25") == []
     assert len(searcher.search("the of and", 5, "hybrid")) == 5  # dense still answers
+
+
+@pytest.mark.parametrize("variant", ["okapi", "l", "plus"])
+def test_vectorised_bm25_equals_rank_bm25(searcher, variant):
+    from rank_bm25 import BM25L
+
+    from councilqa.retrieval import _postings, bm25_scores
+
+    corpus = [tokenize(c.indexed_text) for c in searcher.chunks]
+    reference = {"okapi": BM25Okapi, "l": BM25L, "plus": BM25Plus}[variant](corpus)
+    postings = _postings(reference.doc_freqs)
+    for query in ["council energy company", "Lambeth Lambeth housing", "zzzunknown", "£5m"]:
+        terms = tokenize(query)
+        assert np.array_equal(bm25_scores(reference, postings, terms), reference.get_scores(terms))

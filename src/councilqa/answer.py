@@ -23,7 +23,8 @@ from .retrieval import tokenize
 _CITE = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _LIST_QUESTION = re.compile(
     r"\b(which|what|any|list|name|how many)\b[^?]{0,40}\b(councils?|local authorit\w*|"
-    r"boroughs?|cities|authorities)\b|\bwho (has|have|is|are)\b", re.I
+    r"boroughs?|cities|authorities)\b|\bwho (has|have|is|are)\b",
+    re.I,
 )
 ABSTAIN_TEXT = "The reports do not say."
 
@@ -45,8 +46,10 @@ def should_abstain(hits: Sequence[Hit], min_dense: float) -> tuple[bool, str]:
         return True, "no passage matched the question"
     best = max((h.scores.dense for h in hits if h.scores.dense is not None), default=None)
     if best is not None and best < min_dense:
-        return True, (f"the closest passage is a weak match (cosine {best:.2f} < {min_dense:.2f}); "
-                      "the reports may not cover this")
+        return True, (
+            f"the closest passage is a weak match (cosine {best:.2f} < {min_dense:.2f}); "
+            "the reports may not cover this"
+        )
     return False, ""
 
 
@@ -56,8 +59,16 @@ def citations_for(hits: Sequence[Hit], numbers: Sequence[int]) -> tuple[Citation
     for n in numbers:
         if 1 <= n <= len(hits) and n not in seen:
             seen.append(n)
-    return tuple(Citation(n, hits[n - 1].initiative.id, hits[n - 1].chunk.source,
-                          hits[n - 1].chunk.start, hits[n - 1].chunk.end) for n in seen)
+    return tuple(
+        Citation(
+            n,
+            hits[n - 1].initiative.id,
+            hits[n - 1].chunk.source,
+            hits[n - 1].chunk.start,
+            hits[n - 1].chunk.end,
+        )
+        for n in seen
+    )
 
 
 def check_citations(text: str, sent: int) -> tuple[str, list[int], list[int]]:
@@ -66,7 +77,7 @@ def check_citations(text: str, sent: int) -> tuple[str, list[int], list[int]]:
     removed: list[int] = []
 
     def fix(match: re.Match[str]) -> str:
-        good = []
+        good: list[int] = []
         for part in match.group(1).split(","):
             n = int(part)
             (good if 1 <= n <= sent else removed).append(n)
@@ -95,15 +106,17 @@ def council_list_text(groups: Sequence[CouncilEntry]) -> str:
     return "\n".join(lines)
 
 
-def best_sentences(query: str, hits: Sequence[Hit], per_passage: int = 1,
-                   passages: int = 3) -> list[tuple[str, int]]:
+def best_sentences(
+    query: str, hits: Sequence[Hit], per_passage: int = 1, passages: int = 3
+) -> list[tuple[str, int]]:
     """The sentences of the top passages that share most terms with the question."""
     terms = set(tokenize(query))
     chosen = []
     for n, hit in enumerate(hits[:passages], start=1):
         sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", hit.chunk.text) if s.strip()]
-        scored = sorted(((len(terms & set(tokenize(s))), -i, s) for i, s in enumerate(sentences)),
-                        reverse=True)
+        scored = sorted(
+            ((len(terms & set(tokenize(s))), -i, s) for i, s in enumerate(sentences)), reverse=True
+        )
         for overlap, _, sentence in scored[:per_passage]:
             if overlap and len(sentence.split()) >= 5:
                 chosen.append((sentence, n))
@@ -128,7 +141,9 @@ def fit_passages(hits: Sequence[Hit], budget: int, count: TokenCounter) -> list[
     """Numbered passages in rank order while they fit in `budget` tokens; never cut one."""
     blocks, used = [], 0
     for n, hit in enumerate(hits, start=1):
-        meta = " | ".join(p for p in (", ".join(hit.initiative.councils), hit.initiative.title) if p)
+        meta = " | ".join(
+            p for p in (", ".join(hit.initiative.councils), hit.initiative.title) if p
+        )
         block = f"[{n}] {meta}\n{hit.chunk.text}"
         cost = count(block)
         if used + cost > budget:
@@ -141,22 +156,32 @@ def fit_passages(hits: Sequence[Hit], budget: int, count: TokenCounter) -> list[
 class Answerer:
     """Builds answers; holds the optional LLM and the abstention threshold."""
 
-    def __init__(self, llm: LLM | None, min_dense: float, context_tokens: int = 3000,
-                 encoding: str = "cl100k_base") -> None:
+    def __init__(
+        self,
+        llm: LLM | None,
+        min_dense: float,
+        context_tokens: int = 3000,
+        encoding: str = "cl100k_base",
+    ) -> None:
         self.llm = llm
         self.min_dense = min_dense
         self.context_tokens = context_tokens
         self.count = token_counter(encoding)
 
     @classmethod
-    def from_settings(cls, settings) -> Answerer:  # type: ignore[no-untyped-def]
+    def from_settings(cls, settings) -> Answerer:
         """An answerer configured by Settings (the LLM only when llm_base_url is set)."""
         llm = None
         if settings.llm_base_url:
             key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
-            llm = OpenAIChat(settings.llm_base_url, settings.llm_model, key,
-                             settings.llm_timeout_s, settings.llm_max_tokens,
-                             settings.llm_temperature)
+            llm = OpenAIChat(
+                settings.llm_base_url,
+                settings.llm_model,
+                key,
+                settings.llm_timeout_s,
+                settings.llm_max_tokens,
+                settings.llm_temperature,
+            )
         return cls(llm, settings.abstain_min_dense, settings.llm_context_tokens, settings.encoding)
 
     def extractive(self, query: str, hits: Sequence[Hit]) -> Answer:
@@ -178,8 +203,10 @@ class Answerer:
         budget = self.context_tokens - self.count(template + load_prompt("answer") + query)
         blocks = fit_passages(hits, max(budget, 0), self.count)
         user = template.format(question=query, passages="\n\n".join(blocks))
-        return [{"role": "system", "content": load_prompt("answer")},
-                {"role": "user", "content": user}], len(blocks)
+        return [
+            {"role": "system", "content": load_prompt("answer")},
+            {"role": "user", "content": user},
+        ], len(blocks)
 
     def answer(self, query: str, hits: Sequence[Hit], generate: bool = False) -> Answer:
         """Answer `query` from `hits`; with generate and an LLM, a cited generated answer."""
@@ -199,31 +226,55 @@ class Answerer:
         cleaned, kept, removed = check_citations(text, sent)
         model = self.llm.model if self.llm else None
         if not kept and ABSTAIN_TEXT.rstrip(".").lower() in cleaned.lower():
-            return replace(base, text=ABSTAIN_TEXT, citations=(), abstained=True, llm_model=model,
-                           reason="the LLM found no answer in the passages",
-                           removed_citations=tuple(removed))
+            return replace(
+                base,
+                text=ABSTAIN_TEXT,
+                citations=(),
+                abstained=True,
+                llm_model=model,
+                reason="the LLM found no answer in the passages",
+                removed_citations=tuple(removed),
+            )
         if not kept:
-            return replace(base, llm_model=self.llm.model if self.llm else None,
-                           llm_error="the LLM's answer cited no passage; showing the extractive answer")
-        return replace(base, text=cleaned, citations=citations_for(base.hits, kept),
-                       llm_model=self.llm.model if self.llm else None,
-                       removed_citations=tuple(removed))
+            return replace(
+                base,
+                llm_model=self.llm.model if self.llm else None,
+                llm_error="the LLM's answer cited no passage; showing the extractive answer",
+            )
+        return replace(
+            base,
+            text=cleaned,
+            citations=citations_for(base.hits, kept),
+            llm_model=self.llm.model if self.llm else None,
+            removed_citations=tuple(removed),
+        )
 
-    def response(self, query: str, answer: Answer, took_ms: float):  # type: ignore[no-untyped-def]
+    def response(self, query: str, answer: Answer, took_ms: float):
         """The /ask response schema for an Answer."""
         from .schemas import AskResponse, Passage
 
         return AskResponse(
             query=query,
             answer={"text": answer.text, "citations": [vars(c) for c in answer.citations]},
-            councils=[{"council": g.council,
-                       "initiatives": [{"title": t, "n": n} for t, n in g.initiatives]}
-                      for g in answer.councils],
+            councils=[
+                {
+                    "council": g.council,
+                    "initiatives": [{"title": t, "n": n} for t, n in g.initiatives],
+                }
+                for g in answer.councils
+            ],
             passages=[Passage.from_hit(h) for h in answer.hits],
-            abstained=answer.abstained, reason=answer.reason,
-            llm=({"model": answer.llm_model or "", "error": answer.llm_error,
-                  "removed_citations": list(answer.removed_citations)}
-                 if answer.llm_model or answer.llm_error else None),
+            abstained=answer.abstained,
+            reason=answer.reason,
+            llm=(
+                {
+                    "model": answer.llm_model or "",
+                    "error": answer.llm_error,
+                    "removed_citations": list(answer.removed_citations),
+                }
+                if answer.llm_model or answer.llm_error
+                else None
+            ),
             took_ms=took_ms,
         )
 
@@ -234,8 +285,11 @@ class Answerer:
         yield _sse("passages", [Passage.from_hit(h).model_dump() for h in hits])
         base = self.extractive(query, hits)
         if not generate or base.abstained or self.llm is None:
-            answer = base if not generate or base.abstained else replace(
-                base, llm_error="no LLM is configured (set COUNCILQA_LLM_BASE_URL)")
+            answer = (
+                base
+                if not generate or base.abstained
+                else replace(base, llm_error="no LLM is configured (set COUNCILQA_LLM_BASE_URL)")
+            )
             yield _sse("delta", {"text": answer.text})
             yield _sse("done", self.response(query, answer, 0.0).model_dump())
             return

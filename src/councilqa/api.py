@@ -49,12 +49,18 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.searcher = searcher or open_searcher(settings.index_dir, **settings.searcher_options())  # type: ignore[arg-type]
+        app.state.searcher = searcher or open_searcher(
+            settings.index_dir, **settings.searcher_options()
+        )
         app.state.answerer = Answerer.from_settings(settings)
         yield
 
-    app = FastAPI(title="councilqa", version=__version__, lifespan=lifespan,
-                  description="Cited answers from reports on what UK councils have done.")
+    app = FastAPI(
+        title="councilqa",
+        version=__version__,
+        lifespan=lifespan,
+        description="Cited answers from reports on what UK councils have done.",
+    )
     app.state.settings = settings
     _install_error_handlers(app)
     _install_routes(app)
@@ -80,7 +86,7 @@ AnswererDep = Annotated[Answerer, Depends(get_answerer)]
 def _check_query(request: Request, query: str) -> str:
     limit = request.app.state.settings.max_query_chars
     if not query.strip():
-        raise QueryError("query is empty: ask a question of 1 to %d characters" % limit)
+        raise QueryError(f"query is empty: ask a question of 1 to {limit} characters")
     if len(query) > limit:
         raise QueryError(f"query is {len(query)} characters long; the limit is {limit}")
     return query.strip()
@@ -98,12 +104,14 @@ def _install_routes(app: FastAPI) -> None:
         started = time.perf_counter()
         query = _check_query(request, body.query)
         hits = searcher.search(query, body.top_k, body.mode, _filters(body))
-        return SearchResponse(query=query, took_ms=_ms(started),
-                              passages=[Passage.from_hit(h) for h in hits])
+        return SearchResponse(
+            query=query, took_ms=_ms(started), passages=[Passage.from_hit(h) for h in hits]
+        )
 
     @app.post("/ask", response_model=AskResponse, tags=["answer"])
-    def ask(body: AskRequest, request: Request, searcher: SearcherDep,
-            answerer: AnswererDep) -> Any:
+    def ask(
+        body: AskRequest, request: Request, searcher: SearcherDep, answerer: AnswererDep
+    ) -> Any:
         """An answer built from the passages, every claim cited; SSE when `stream` is true."""
         started = time.perf_counter()
         query = _check_query(request, body.query)
@@ -120,14 +128,25 @@ def _install_routes(app: FastAPI) -> None:
         counts: dict[str, int] = {}
         for item in searcher.initiatives.values():
             counts[item.source] = counts.get(item.source, 0) + 1
-        return [DocumentOut(source=r.source, title=r.title, publisher=r.publisher, year=r.year,
-                            sha256=r.sha256, initiatives=counts.get(r.source, 0))
-                for r in searcher.index.reports]
+        return [
+            DocumentOut(
+                source=r.source,
+                title=r.title,
+                publisher=r.publisher,
+                year=r.year,
+                sha256=r.sha256,
+                initiatives=counts.get(r.source, 0),
+            )
+            for r in searcher.index.reports
+        ]
 
     @app.get("/documents/{source}/text", response_model=DocumentText, tags=["corpus"])
     def document_text(
-        source: str, request: Request, searcher: SearcherDep,
-        start: Annotated[int, Query(ge=0)] = 0, end: Annotated[int | None, Query(ge=0)] = None,
+        source: str,
+        request: Request,
+        searcher: SearcherDep,
+        start: Annotated[int, Query(ge=0)] = 0,
+        end: Annotated[int | None, Query(ge=0)] = None,
         context: Annotated[int, Query(ge=0, le=20_000)] = 1500,
     ) -> DocumentText:
         """A report's text from start-context to end+context, with the span to highlight."""
@@ -139,9 +158,16 @@ def _install_routes(app: FastAPI) -> None:
         if start > end or end > len(text):
             raise QueryError(f"span {start}-{end} is outside {source} (0-{len(text)})")
         lo, hi = max(0, start - context), min(len(text), end + context)
-        return DocumentText(source=source, title=report.title, start=lo, end=hi,
-                            text=text[lo:hi], highlight_start=start, highlight_end=end,
-                            length=len(text))
+        return DocumentText(
+            source=source,
+            title=report.title,
+            start=lo,
+            end=hi,
+            text=text[lo:hi],
+            highlight_start=start,
+            highlight_end=end,
+            length=len(text),
+        )
 
     @app.get("/initiatives/{initiative_id}", response_model=InitiativeOut, tags=["corpus"])
     def initiative(initiative_id: str, request: Request, searcher: SearcherDep) -> InitiativeOut:
@@ -150,11 +176,16 @@ def _install_routes(app: FastAPI) -> None:
         if item is None:
             raise NotFoundError(f"no initiative with id {initiative_id!r}")
         text = read_source(request.app.state.settings.corpus_dir, item.source)
-        return InitiativeOut(id=item.id, source=item.source, title=item.title,
-                             councils=list(item.councils), section=item.section,
-                             contact=item.contact,
-                             spans=[SpanOut(start=s.start, end=s.end) for s in item.spans],
-                             text=[text[s.start:s.end] for s in item.spans])
+        return InitiativeOut(
+            id=item.id,
+            source=item.source,
+            title=item.title,
+            councils=list(item.councils),
+            section=item.section,
+            contact=item.contact,
+            spans=[SpanOut(start=s.start, end=s.end) for s in item.spans],
+            text=[text[s.start : s.end] for s in item.spans],
+        )
 
     @app.get("/councils", response_model=list[CouncilOut], tags=["corpus"])
     def councils(searcher: SearcherDep) -> list[CouncilOut]:
@@ -174,8 +205,13 @@ def _install_routes(app: FastAPI) -> None:
     def health(searcher: SearcherDep) -> dict[str, Any]:
         """Liveness plus what is loaded: counts, model and when the index was built."""
         manifest = searcher.index.manifest
-        return {"status": "ok", "version": __version__, "model": manifest.get("model"),
-                "built_at": manifest.get("built_at"), "counts": manifest.get("counts")}
+        return {
+            "status": "ok",
+            "version": __version__,
+            "model": manifest.get("model"),
+            "built_at": manifest.get("built_at"),
+            "counts": manifest.get("counts"),
+        }
 
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:
@@ -189,11 +225,15 @@ def _ms(started: float) -> float:
 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.middleware("http")
-    async def limit_body(request: Request, call_next):  # type: ignore[no-untyped-def]
+    async def limit_body(request: Request, call_next):
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
-            return JSONResponse(status_code=413, content={
-                "detail": f"request body is {length} bytes; the limit is {MAX_BODY_BYTES}"})
+            return JSONResponse(
+                status_code=413,
+                content={
+                    "detail": f"request body is {length} bytes; the limit is {MAX_BODY_BYTES}"
+                },
+            )
         return await call_next(request)
 
     @app.exception_handler(CouncilQAError)
@@ -206,12 +246,17 @@ def _install_error_handlers(app: FastAPI) -> None:
         errors = exc.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
             ctx = errors[0].get("ctx", {})
-            return JSONResponse(status_code=400, content={
-                "detail": f"malformed JSON body: {ctx.get('error', 'could not parse')}"})
-        messages = ["%s: %s" % (".".join(str(p) for p in e["loc"] if p != "body") or "body",
-                                e["msg"]) for e in errors]
-        return JSONResponse(status_code=422, content={"detail": "; ".join(messages),
-                                                      "errors": _plain(errors)})
+            return JSONResponse(
+                status_code=400,
+                content={"detail": f"malformed JSON body: {ctx.get('error', 'could not parse')}"},
+            )
+        messages = [
+            "{}: {}".format(".".join(str(p) for p in e["loc"] if p != "body") or "body", e["msg"])
+            for e in errors
+        ]
+        return JSONResponse(
+            status_code=422, content={"detail": "; ".join(messages), "errors": _plain(errors)}
+        )
 
 
 def _plain(errors: Any) -> list[dict[str, Any]]:

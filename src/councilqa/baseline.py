@@ -28,8 +28,14 @@ def char_windows(length: int, size: int = WINDOW, overlap: int = OVERLAP) -> lis
     return [(s, min(s + size, length)) for s in range(0, max(length - overlap, 1), step)]
 
 
-def naive_searcher(corpus_dir: Path, embedder: Embedder, bm25_variant: str = "plus",
-                   rrf_k: int = 60, candidates: int = 100, dense_weight: float = 1.0) -> Searcher:
+def naive_searcher(
+    corpus_dir: Path,
+    embedder: Embedder,
+    bm25_variant: str = "plus",
+    rrf_k: int = 60,
+    candidates: int = 100,
+    dense_weight: float = 1.0,
+) -> Searcher:
     """A Searcher over plain windows; each window is its own pseudo-initiative."""
     reports = load_reports(corpus_dir)
     chunks, initiatives, texts = [], {}, {}
@@ -37,13 +43,17 @@ def naive_searcher(corpus_dir: Path, embedder: Embedder, bm25_variant: str = "pl
         text = texts[report.source] = read_source(corpus_dir, report.source)
         for start, end in char_windows(len(text)):
             wid = hashlib.sha1(f"{report.source}:{start}".encode()).hexdigest()[:16]
-            chunks.append(Chunk(wid, wid, report.source, start, end, text[start:end],
-                                text[start:end]))
+            chunks.append(
+                Chunk(wid, wid, report.source, start, end, text[start:end], text[start:end])
+            )
             initiatives[wid] = Initiative(wid, report.source, "", (), "", (Span(start, end),))
     vectors = embedder.embed([c.indexed_text for c in chunks])
     index = faiss.IndexFlatIP(vectors.shape[1])
     index.add(vectors)
-    loaded = LoadedIndex({"baseline": "naive"}, tuple(reports), tuple(chunks), initiatives, index,
-                         texts)
+    loaded = LoadedIndex(
+        {"baseline": "naive"}, tuple(reports), tuple(chunks), initiatives, index, texts
+    )
     # Windows are shown as they are: widening them would change the baseline.
-    return Searcher(loaded, embedder, bm25_variant, rrf_k, candidates, dense_weight, passage_chars=0)
+    return Searcher(
+        loaded, embedder, bm25_variant, rrf_k, candidates, dense_weight, passage_chars=0
+    )

@@ -133,4 +133,3 @@ def chunk_initiative(
                 )
             )
     return chunks
-

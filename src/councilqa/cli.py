@@ -12,16 +12,24 @@ import sys
 import textwrap
 from collections.abc import Sequence
 
+from pydantic import ValidationError
+
 from .config import Settings, get_settings
 from .errors import CouncilQAError, IndexLoadError
 
 
-def build_config(settings: Settings):  # type: ignore[no-untyped-def]
+def build_config(settings: Settings):
     """The BuildConfig the settings ask for."""
     from .index import BuildConfig
 
-    return BuildConfig(settings.model_label, settings.encoding, settings.chunk_tokens,
-                       settings.chunk_overlap, settings.chunk_header, settings.bm25_variant)
+    return BuildConfig(
+        settings.model_label,
+        settings.encoding,
+        settings.chunk_tokens,
+        settings.chunk_overlap,
+        settings.chunk_header,
+        settings.bm25_variant,
+    )
 
 
 def index_status(settings: Settings) -> list[str]:
@@ -53,20 +61,24 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     for reason in reasons:
         print(f"rebuilding: {reason}", file=sys.stderr)
     embedder = SentenceTransformerEmbedder(settings.model_name, settings.embedding_batch_size)
-    manifest = build_index(settings.corpus_dir, settings.index_dir, build_config(settings), embedder)
+    manifest = build_index(
+        settings.corpus_dir, settings.index_dir, build_config(settings), embedder
+    )
     counts = manifest["counts"]
-    print(f"built {settings.index_dir}/: {counts['reports']} reports, {counts['initiatives']} "
-          f"initiatives, {counts['chunks']} chunks in {manifest['build_seconds']} s")
+    print(
+        f"built {settings.index_dir}/: {counts['reports']} reports, {counts['initiatives']} "
+        f"initiatives, {counts['chunks']} chunks in {manifest['build_seconds']} s"
+    )
     return 0
 
 
-def _searcher(settings: Settings):  # type: ignore[no-untyped-def]
+def _searcher(settings: Settings):
     from .retrieval import open_searcher
 
-    return open_searcher(settings.index_dir, **settings.searcher_options())  # type: ignore[arg-type]
+    return open_searcher(settings.index_dir, **settings.searcher_options())
 
 
-def _filters(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _filters(args: argparse.Namespace):
     from .retrieval import Filters
 
     return Filters(tuple(args.council or ()), tuple(args.source or ()), tuple(args.section or ()))
@@ -78,8 +90,9 @@ def _check_query(query: str, settings: Settings) -> str:
     if not query.strip():
         raise QueryError("the question is empty")
     if len(query) > settings.max_query_chars:
-        raise QueryError(f"the question is {len(query)} characters; the limit is "
-                         f"{settings.max_query_chars}")
+        raise QueryError(
+            f"the question is {len(query)} characters; the limit is {settings.max_query_chars}"
+        )
     return query.strip()
 
 
@@ -90,8 +103,13 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     query = _check_query(args.query, settings)
     hits = _searcher(settings).search(query, args.top_k, args.mode, _filters(args))
     if args.json:
-        print(json.dumps({"query": query, "passages": [Passage.from_hit(h).model_dump()
-                                                       for h in hits]}, indent=2, ensure_ascii=False))
+        print(
+            json.dumps(
+                {"query": query, "passages": [Passage.from_hit(h).model_dump() for h in hits]},
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
         return 0
     if not hits:
         print("no passages matched")
@@ -100,12 +118,14 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _print_hit(hit, n: int) -> None:  # type: ignore[no-untyped-def]
+def _print_hit(hit, n: int) -> None:
     item, chunk = hit.initiative, hit.chunk
     councils = ", ".join(item.councils) or "(council not named)"
     print(f"[{n}] {councils} — {item.title}")
-    print(f"    {chunk.source} [{chunk.start}:{chunk.end}]  section: {item.section or '-'}  "
-          f"score {hit.score:.4f}")
+    print(
+        f"    {chunk.source} [{chunk.start}:{chunk.end}]  section: {item.section or '-'}  "
+        f"score {hit.score:.4f}"
+    )
     print(textwrap.indent(textwrap.fill(" ".join(chunk.text.split()), 96), "    "))
     print()
 
@@ -155,8 +175,14 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 def _add_search_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("query", help="the question, in quotes")
-    p.add_argument("--top-k", type=int, default=5, choices=range(1, 51), metavar="N",
-                   help="passages to return, 1-50 (default 5)")
+    p.add_argument(
+        "--top-k",
+        type=int,
+        default=5,
+        choices=range(1, 51),
+        metavar="N",
+        help="passages to return, 1-50 (default 5)",
+    )
     p.add_argument("--mode", default="hybrid", choices=["hybrid", "dense", "bm25"])
     p.add_argument("--council", action="append", help="only this council (repeatable)")
     p.add_argument("--source", action="append", help="only this report file (repeatable)")
@@ -203,7 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CouncilQAError as exc:
         print(f"councilqa: error: {exc}", file=sys.stderr)
         return 2
-    except ValueError as exc:  # settings that fail validation
+    except ValidationError as exc:  # settings that fail validation
         print(f"councilqa: error: invalid setting: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

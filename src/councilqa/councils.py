@@ -11,30 +11,130 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
+from functools import lru_cache
 
 # The 32 London boroughs; their councils are normalised to "London Borough of X".
 LONDON_BOROUGHS = frozenset(
-    """Barking and Dagenham|Barnet|Bexley|Brent|Bromley|Camden|Croydon|Ealing|Enfield|Greenwich|
-    Hackney|Hammersmith and Fulham|Haringey|Harrow|Havering|Hillingdon|Hounslow|Islington|
-    Kensington and Chelsea|Kingston upon Thames|Lambeth|Lewisham|Merton|Newham|Redbridge|
-    Richmond upon Thames|Southwark|Sutton|Tower Hamlets|Waltham Forest|Wandsworth|Westminster""".replace(
-        "\n", ""
-    )
-    .replace("    ", "")
-    .split("|")
-)
+    [
+        "Barking and Dagenham", "Barnet", "Bexley", "Brent", "Bromley", "Camden", "Croydon",
+        "Ealing", "Enfield", "Greenwich", "Hackney", "Hammersmith and Fulham", "Haringey",
+        "Harrow", "Havering", "Hillingdon", "Hounslow", "Islington", "Kensington and Chelsea",
+        "Kingston upon Thames", "Lambeth", "Lewisham", "Merton", "Newham", "Redbridge",
+        "Richmond upon Thames", "Southwark", "Sutton", "Tower Hamlets", "Waltham Forest",
+        "Wandsworth", "Westminster",
+    ]
+)  # fmt: skip
 ROYAL_BOROUGHS = frozenset({"Greenwich", "Kensington and Chelsea", "Kingston upon Thames"})
 
 # Capitalised words that start sentences or name parties, never a place.
 _NOT_PLACE = frozenset(
-    """a about across after also an and as at before both but by during each every following
-    for from further here how in into its labour conservative liberal green lib dem local mayor
-    meanwhile new next now of on our over parish since so that the their then there these this
-    those through to today under unlike when where whereas which while with within your we our
-    district county city borough town metropolitan council councils full associate affiliate
-    co-operative cooperative member members another other one any all many most some arts youth
-    advisory research british european national privy similarly likewise additionally elsewhere
-    here leader cabinet""".split()
+    [
+        "a",
+        "about",
+        "across",
+        "after",
+        "also",
+        "an",
+        "and",
+        "as",
+        "at",
+        "before",
+        "both",
+        "but",
+        "by",
+        "during",
+        "each",
+        "every",
+        "following",
+        "for",
+        "from",
+        "further",
+        "here",
+        "how",
+        "in",
+        "into",
+        "its",
+        "labour",
+        "conservative",
+        "liberal",
+        "green",
+        "lib",
+        "dem",
+        "local",
+        "mayor",
+        "meanwhile",
+        "new",
+        "next",
+        "now",
+        "of",
+        "on",
+        "our",
+        "over",
+        "parish",
+        "since",
+        "so",
+        "that",
+        "the",
+        "their",
+        "then",
+        "there",
+        "these",
+        "this",
+        "those",
+        "through",
+        "to",
+        "today",
+        "under",
+        "unlike",
+        "when",
+        "where",
+        "whereas",
+        "which",
+        "while",
+        "with",
+        "within",
+        "your",
+        "we",
+        "our",
+        "district",
+        "county",
+        "city",
+        "borough",
+        "town",
+        "metropolitan",
+        "council",
+        "councils",
+        "full",
+        "associate",
+        "affiliate",
+        "co-operative",
+        "cooperative",
+        "member",
+        "members",
+        "another",
+        "other",
+        "one",
+        "any",
+        "all",
+        "many",
+        "most",
+        "some",
+        "arts",
+        "youth",
+        "advisory",
+        "research",
+        "british",
+        "european",
+        "national",
+        "privy",
+        "similarly",
+        "likewise",
+        "additionally",
+        "elsewhere",
+        "here",
+        "leader",
+        "cabinet",
+    ]
 )
 
 # A capitalised word that is not itself part of a council suffix, so that two councils
@@ -48,7 +148,9 @@ _SUFFIX = (
     r"Town Council|Council|Combined Authority|LBC|MBC|MDC|BC|DC|CC"
 )
 _SUFFIX_RE = re.compile(rf"(?P<place>{_PLACE})\s+(?P<suffix>{_SUFFIX})(?![A-Za-z])")
-_PREFIX_RE = re.compile(rf"(?P<kind>London Borough|Royal Borough) of (?P<place>{_PLACE.rstrip('?')})")
+_PREFIX_RE = re.compile(
+    rf"(?P<kind>London Borough|Royal Borough) of (?P<place>{_PLACE.rstrip('?')})"
+)
 _ABBREVIATIONS = {
     "LBC": "London Borough Council",
     "MBC": "Metropolitan Borough Council",
@@ -81,7 +183,11 @@ def normalise_council(place: str, suffix: str) -> str | None:
     suffix = _ABBREVIATIONS.get(suffix, suffix)
     if suffix == "Combined Authority":
         return f"{place} Combined Authority"
-    if place in LONDON_BOROUGHS and suffix in {"Council", "Borough Council", "London Borough Council"}:
+    if place in LONDON_BOROUGHS and suffix in {
+        "Council",
+        "Borough Council",
+        "London Borough Council",
+    }:
         if place == "Westminster":
             return "Westminster City Council"
         kind = "Royal Borough" if place in ROYAL_BOROUGHS else "London Borough"
@@ -139,24 +245,25 @@ def canonical_names(names: Iterable[str]) -> dict[str, str]:
     return {name: canonical[place_key(name)] for key in by_place for name in by_place[key]}
 
 
+@lru_cache(maxsize=32)
+def _places_pattern(keys: tuple[str, ...]) -> re.Pattern[str]:
+    # One alternation, longest first, so the longest place wins at each position.
+    alternatives = "|".join(re.escape(k) for k in sorted(keys, key=len, reverse=True))
+    return re.compile(rf"(?<![A-Za-z])(?:{alternatives})(?![A-Za-z])", re.IGNORECASE)
+
+
 def find_places(text: str, gazetteer: dict[str, str]) -> list[str]:
     """Councils whose place name (a gazetteer key, e.g. "lewisham") stands in `text`.
 
     Used for entries that never name their council; longer places win over the places
-    they contain ("Greater Manchester" over "Manchester").
+    they contain ("Greater Manchester" over "Manchester"). A place must be capitalised.
     """
+    if not gazetteer:
+        return []
     clean = _MARKUP.sub("", text).replace("&", "and")
-    taken: list[tuple[int, int]] = []
-    found: list[tuple[int, str]] = []
-    for key in sorted(gazetteer, key=len, reverse=True):
-        pattern = r"(?<![A-Za-z])" + re.escape(key) + r"(?![A-Za-z])"
-        for m in re.finditer(pattern, clean, flags=re.IGNORECASE):
-            if not clean[m.start()].isupper() or any(a < m.end() and m.start() < b for a, b in taken):
-                continue
-            taken.append((m.start(), m.end()))
-            found.append((m.start(), gazetteer[key]))
     ordered: list[str] = []
-    for _, name in sorted(found):
-        if name not in ordered:
+    for m in _places_pattern(tuple(gazetteer)).finditer(clean):
+        name = gazetteer[" ".join(m.group().lower().split())]
+        if clean[m.start()].isupper() and name not in ordered:
             ordered.append(name)
     return ordered

@@ -10,6 +10,7 @@ is L2-normalised here and nowhere else.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import warnings
@@ -33,8 +34,12 @@ class SentenceTransformerEmbedder:
 
     def __init__(self, model_name: str, batch_size: int = 32, device: str = "cpu") -> None:
         # Offline, and quiet: no hub look-ups, no progress bars on a user's terminal.
-        for name, value in (("HF_HUB_OFFLINE", "1"), ("HF_HUB_DISABLE_PROGRESS_BARS", "1"),
-                            ("TRANSFORMERS_VERBOSITY", "error"), ("TOKENIZERS_PARALLELISM", "false")):
+        for name, value in (
+            ("HF_HUB_OFFLINE", "1"),
+            ("HF_HUB_DISABLE_PROGRESS_BARS", "1"),
+            ("TRANSFORMERS_VERBOSITY", "error"),
+            ("TOKENIZERS_PARALLELISM", "false"),
+        ):
             os.environ.setdefault(name, value)
         from sentence_transformers import SentenceTransformer  # heavy: imported on use
         from transformers.utils import logging as hf_logging
@@ -42,8 +47,10 @@ class SentenceTransformerEmbedder:
         hf_logging.disable_progress_bar()
         self.model = SentenceTransformer(model_name, device=device)
         self.batch_size = batch_size
-        self.dimension = int(self.model.get_embedding_dimension())
-        self.max_seq_length = int(self.model.max_seq_length)
+        dimension, max_length = self.model.get_embedding_dimension(), self.model.max_seq_length
+        if dimension is None or max_length is None:
+            raise ValueError(f"{model_name} does not declare its dimension and input length")
+        self.dimension, self.max_seq_length = int(dimension), int(max_length)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Embed `texts` as L2-normalised float32 rows (cosine = inner product)."""
@@ -73,8 +80,10 @@ def export_onnx(embedder: SentenceTransformerEmbedder, target: Path) -> bool:
 
     model = embedder.model
     modules = list(model)
-    pooling = len(modules) > 1 and (getattr(modules[1], "pooling_mode", None) == "mean"
-                                    or getattr(modules[1], "pooling_mode_mean_tokens", False))
+    pooling = len(modules) > 1 and (
+        getattr(modules[1], "pooling_mode", None) == "mean"
+        or getattr(modules[1], "pooling_mode_mean_tokens", False)
+    )
     transformer = getattr(modules[0], "auto_model", None) or getattr(modules[0], "model", None)
     tokenizer = model.tokenizer
     if not pooling or transformer is None or "token_type_ids" not in tokenizer.model_input_names:
@@ -85,27 +94,40 @@ def export_onnx(embedder: SentenceTransformerEmbedder, target: Path) -> bool:
             super().__init__()
             self.transformer = transformer
 
-        def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
-            hidden = self.transformer(input_ids=input_ids, attention_mask=attention_mask,
-                                      token_type_ids=token_type_ids).last_hidden_state
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            hidden = self.transformer(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
             mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
             mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             return torch.nn.functional.normalize(mean, p=2, dim=1)
 
     target.mkdir(parents=True, exist_ok=True)
     sample = ["Which councils run energy companies?", "é", "council " * 400]
-    enc = tokenizer(sample, padding=True, truncation=True, max_length=embedder.max_seq_length,
-                    return_tensors="pt")
+    enc = tokenizer(
+        sample,
+        padding=True,
+        truncation=True,
+        max_length=embedder.max_seq_length,
+        return_tensors="pt",
+    )
     names = ["input_ids", "attention_mask", "token_type_ids"]
     axes = {n: {0: "batch", 1: "tokens"} for n in names} | {"embedding": {0: "batch"}}
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer warnings about shapes: checked below instead
-        torch.onnx.export(Pipeline().eval(), tuple(enc[n] for n in names), str(target / "model.onnx"),
-                          input_names=names, output_names=["embedding"], dynamic_axes=axes,
-                          opset_version=17, dynamo=False)
+        torch.onnx.export(
+            Pipeline().eval(),
+            tuple(enc[n] for n in names),
+            str(target / "model.onnx"),
+            input_names=names,
+            output_names=["embedding"],
+            dynamic_axes=axes,
+            opset_version=17,
+            dynamo=False,
+        )
     tokenizer.backend_tokenizer.save(str(target / "tokenizer.json"))
-    (target / "config.json").write_text(
-        '{"max_seq_length": %d, "dimension": %d}\n' % (embedder.max_seq_length, embedder.dimension))
+    config = {"max_seq_length": embedder.max_seq_length, "dimension": embedder.dimension}
+    (target / "config.json").write_text(json.dumps(config) + "\n")
     same = np.abs(OnnxEmbedder(target).embed(sample) - embedder.embed(sample)).max() < 1e-4
     if not same:
         shutil.rmtree(target)
@@ -116,8 +138,6 @@ class OnnxEmbedder:
     """The exported model run by onnxruntime: same vectors, no torch import at start-up."""
 
     def __init__(self, directory: Path) -> None:
-        import json
-
         import onnxruntime
         from tokenizers import Tokenizer
 
@@ -129,8 +149,9 @@ class OnnxEmbedder:
         self.tokenizer.enable_padding()
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3
-        self.session = onnxruntime.InferenceSession(str(directory / "model.onnx"), options,
-                                                    providers=["CPUExecutionProvider"])
+        self.session = onnxruntime.InferenceSession(
+            str(directory / "model.onnx"), options, providers=["CPUExecutionProvider"]
+        )
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Embed `texts` as L2-normalised float32 rows (cosine = inner product)."""
@@ -138,10 +159,12 @@ class OnnxEmbedder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         rows = []
         for start in range(0, len(texts), 32):
-            batch = self.tokenizer.encode_batch(list(texts[start:start + 32]))
-            feed = {"input_ids": np.array([e.ids for e in batch], dtype=np.int64),
-                    "attention_mask": np.array([e.attention_mask for e in batch], dtype=np.int64),
-                    "token_type_ids": np.array([e.type_ids for e in batch], dtype=np.int64)}
+            batch = self.tokenizer.encode_batch(list(texts[start : start + 32]))
+            feed = {
+                "input_ids": np.array([e.ids for e in batch], dtype=np.int64),
+                "attention_mask": np.array([e.attention_mask for e in batch], dtype=np.int64),
+                "token_type_ids": np.array([e.type_ids for e in batch], dtype=np.int64),
+            }
             rows.append(self.session.run(None, feed)[0])
         return np.concatenate(rows).astype(np.float32)
 

@@ -76,12 +76,23 @@ def load_questions(path: Path, corpus_dir: Path) -> list[Question]:
                 texts[source] = file.read_text(encoding="utf-8")
             count = texts[source].count(quote)
             if count != 1 or not 40 <= len(quote) <= 160:
-                raise CorpusError(f"{where}: quote found {count} times (must be once, 40-160 "
-                                  f"chars): {quote[:60]!r}")
+                raise CorpusError(
+                    f"{where}: quote found {count} times (must be once, 40-160 "
+                    f"chars): {quote[:60]!r}"
+                )
             start = texts[source].index(quote)
             evidence.append(Evidence(source, start, start + len(quote)))
-        questions.append(Question(qid, row["question"], kind, row.get("split", "dev"),
-                                  tuple(evidence), tuple(row.get("councils", [])), row["answer"]))
+        questions.append(
+            Question(
+                qid,
+                row["question"],
+                kind,
+                row.get("split", "dev"),
+                tuple(evidence),
+                tuple(row.get("councils", [])),
+                row["answer"],
+            )
+        )
     return questions
 
 
@@ -96,8 +107,14 @@ def judge(passages: Sequence[tuple[str, int, int]], evidence: Sequence[Evidence]
     found: set[int] = set()
     marks = []
     for source, start, end in passages:
-        new = next((i for i, ev in enumerate(evidence)
-                    if i not in found and hits_evidence(source, start, end, ev)), -1)
+        new = next(
+            (
+                i
+                for i, ev in enumerate(evidence)
+                if i not in found and hits_evidence(source, start, end, ev)
+            ),
+            -1,
+        )
         if new >= 0:
             found.add(new)
         marks.append(new)
@@ -133,8 +150,9 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)] if ordered else 0.0
 
 
-def evaluate(searcher, questions: Sequence[Question], mode: str, top_k: int = 10,
-             answerer=None) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+def evaluate(
+    searcher, questions: Sequence[Question], mode: str, top_k: int = 10, answerer=None
+) -> list[dict[str, Any]]:
     """One row per question: judged passages, metrics, latency and abstention."""
     rows = []
     for q in questions:
@@ -142,17 +160,25 @@ def evaluate(searcher, questions: Sequence[Question], mode: str, top_k: int = 10
         hits = searcher.search(q.question, top_k, mode)
         ms = (time.perf_counter() - started) * 1000
         passages = [(h.chunk.source, h.chunk.start, h.chunk.end) for h in hits]
-        row: dict[str, Any] = {"id": q.id, "kind": q.kind, "split": q.split, "mode": mode,
-                               "question": q.question, "ms": round(ms, 2),
-                               "returned": [f"{', '.join(h.initiative.councils) or '-'}: "
-                                            f"{h.initiative.title}" for h in hits[:3]]}
+        row: dict[str, Any] = {
+            "id": q.id,
+            "kind": q.kind,
+            "split": q.split,
+            "mode": mode,
+            "question": q.question,
+            "ms": round(ms, 2),
+            "returned": [
+                f"{', '.join(h.initiative.councils) or '-'}: {h.initiative.title}" for h in hits[:3]
+            ],
+        }
         if answerer is not None:
             row["abstained"] = answerer.extractive(q.question, hits).abstained
         if q.evidence:
             row |= metrics(judge(passages, q.evidence), len(q.evidence))
             if q.kind == "list":
-                row["council_recall"] = council_recall(q.councils,
-                                                       [h.initiative.councils for h in hits])
+                row["council_recall"] = council_recall(
+                    q.councils, [h.initiative.councils for h in hits]
+                )
         rows.append(row)
     return rows
 
@@ -171,7 +197,10 @@ def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     lists = [r["council_recall"] for r in scored if "council_recall" in r]
     out["list_council_recall"] = statistics.fmean(lists) if lists else None
     ms = [r["ms"] for r in rows]
-    out["latency_ms"] = {"p50": round(statistics.median(ms), 2), "p95": round(percentile(ms, 95), 2)}
+    out["latency_ms"] = {
+        "p50": round(statistics.median(ms), 2),
+        "p95": round(percentile(ms, 95), 2),
+    }
     if rows and "abstained" in rows[0]:
         unans = [r for r in rows if r["kind"] == "unanswerable"]
         out["abstain_unanswerable"] = _share(unans)
@@ -198,15 +227,25 @@ def format_table(label: str, summary: dict[str, Any]) -> str:
     head = f"{label:<22}{'n':>4}  hit@1  hit@5  rec@5 rec@10 mrr@10 ndcg@10"
     lines = [head, "-" * len(head)]
     for name, m in [("overall", summary["overall"] | {"n": summary["n"]})] + list(
-            summary["by_kind"].items()):
-        lines.append(f"  {name:<20}{m['n']:>4}  " + "  ".join(
-            f"{m[k]:.3f}" for k in ("hit@1", "hit@5", "recall@5", "recall@10", "mrr@10", "ndcg@10")))
-    extra = [f"latency p50 {summary['latency_ms']['p50']} ms, p95 {summary['latency_ms']['p95']} ms"]
+        summary["by_kind"].items()
+    ):
+        lines.append(
+            f"  {name:<20}{m['n']:>4}  "
+            + "  ".join(
+                f"{m[k]:.3f}"
+                for k in ("hit@1", "hit@5", "recall@5", "recall@10", "mrr@10", "ndcg@10")
+            )
+        )
+    extra = [
+        f"latency p50 {summary['latency_ms']['p50']} ms, p95 {summary['latency_ms']['p95']} ms"
+    ]
     if summary.get("list_council_recall") is not None:
         extra.append(f"list council recall {summary['list_council_recall']:.3f}")
     if summary.get("abstain_unanswerable") is not None:
-        extra.append(f"abstained: {summary['abstain_unanswerable']:.0%} of unanswerable, "
-                     f"{summary['abstain_answerable']:.0%} of answerable")
+        extra.append(
+            f"abstained: {summary['abstain_unanswerable']:.0%} of unanswerable, "
+            f"{summary['abstain_answerable']:.0%} of answerable"
+        )
     return "\n".join(lines + ["  " + "; ".join(extra)])
 
 
@@ -219,17 +258,28 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     questions = load_questions(Path(args.questions), settings.corpus_dir)
     if args.split != "all":
         questions = [q for q in questions if q.split == args.split]
-    searcher = open_searcher(settings.index_dir, **settings.searcher_options())  # type: ignore[arg-type]
+    searcher = open_searcher(settings.index_dir, **settings.searcher_options())
     answerer = Answerer.from_settings(settings)
     modes = ["hybrid", "dense", "bm25"] if args.mode == "all" else [args.mode]
     runs = {m: evaluate(searcher, questions, m, args.top_k, answerer) for m in modes}
     if args.baseline == "naive":
-        naive = naive_searcher(settings.corpus_dir, searcher.embedder, settings.bm25_variant,
-                               settings.rrf_k, settings.candidates, settings.dense_weight)
+        naive = naive_searcher(
+            settings.corpus_dir,
+            searcher.embedder,
+            settings.bm25_variant,
+            settings.rrf_k,
+            settings.candidates,
+            settings.dense_weight,
+        )
         runs["naive-hybrid"] = evaluate(naive, questions, "hybrid", args.top_k)
-    result: dict[str, Any] = {"settings": settings.model_dump(mode="json", exclude={"llm_api_key"}),
-                              "manifest": searcher.index.manifest, "questions": args.questions,
-                              "split": args.split, "top_k": args.top_k, "runs": {}}
+    result: dict[str, Any] = {
+        "settings": settings.model_dump(mode="json", exclude={"llm_api_key"}),
+        "manifest": searcher.index.manifest,
+        "questions": args.questions,
+        "split": args.split,
+        "top_k": args.top_k,
+        "runs": {},
+    }
     for name, rows in runs.items():
         summary = summarise(rows)
         splits = {s: summarise([r for r in rows if r["split"] == s]) for s in ("dev", "test")}
@@ -237,9 +287,11 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
         print(format_table(name, summary))
         for split, s in splits.items():
             if s["n"]:
-                print(f"  {split}: recall@10 {s['overall']['recall@10']:.3f}, "
-                      f"mrr@10 {s['overall']['mrr@10']:.3f}, ndcg@10 {s['overall']['ndcg@10']:.3f}"
-                      f" (n={s['n']})")
+                print(
+                    f"  {split}: recall@10 {s['overall']['recall@10']:.3f}, "
+                    f"mrr@10 {s['overall']['mrr@10']:.3f}, ndcg@10 {s['overall']['ndcg@10']:.3f}"
+                    f" (n={s['n']})"
+                )
         print()
     first = runs[modes[0]]
     print(f"ten worst questions ({modes[0]}):")

@@ -1,6 +1,7 @@
 """The index: a directory you can `ls`, built atomically and checked on load.
 
-    index/manifest.json     what built it: format, model, chunker, BM25, corpus sha256s, counts, versions
+    index/manifest.json     what built it: format, model, chunker, BM25, corpus sha256s,
+                            counts, library versions
     index/vectors.faiss     FAISS IndexFlatIP over unit vectors (inner product = cosine)
     index/chunks.jsonl      one chunk a line, in FAISS row order
     index/initiatives.jsonl one initiative a line
@@ -21,14 +22,13 @@ import json
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from importlib import metadata
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import faiss
-import numpy as np
 
 from .chunking import chunk_initiative, token_counter
 from .corpus import fingerprint, load_reports, read_source
@@ -211,7 +211,9 @@ def query_embedder(index_dir: Path, model_name: str, batch_size: int = 32) -> Em
         try:
             return OnnxEmbedder(index_dir / "onnx")
         except Exception as exc:  # a damaged export: the model itself still works
-            raise IndexLoadError(f"{index_dir}/onnx is corrupted ({exc}): rebuild the index") from exc
+            raise IndexLoadError(
+                f"{index_dir}/onnx is corrupted ({exc}): rebuild the index"
+            ) from exc
     return SentenceTransformerEmbedder(model_name, batch_size=batch_size)
 
 
@@ -248,9 +250,13 @@ def read_manifest(index_dir: Path) -> dict[str, Any]:
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise IndexLoadError(f"{path} is corrupted ({exc}): run `councilqa index` to rebuild") from exc
+        raise IndexLoadError(
+            f"{path} is corrupted ({exc}): run `councilqa index` to rebuild"
+        ) from exc
     if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
-        raise IndexLoadError(f"{path} is not a councilqa index of format {FORMAT_VERSION}: rebuild it")
+        raise IndexLoadError(
+            f"{path} is not a councilqa index of format {FORMAT_VERSION}: rebuild it"
+        )
     return manifest
 
 
@@ -277,10 +283,14 @@ def load_index(index_dir: Path) -> LoadedIndex:
         raise IndexLoadError(f"the index in {index_dir}/ lost initiatives: rebuild it")
     try:
         reports = tuple(Report(**row) for row in manifest["reports"])
-        texts = {r.source: (index_dir / "sources" / r.source).read_text(encoding="utf-8")
-                 for r in reports}
+        texts = {
+            r.source: (index_dir / "sources" / r.source).read_text(encoding="utf-8")
+            for r in reports
+        }
     except (KeyError, TypeError, OSError, UnicodeDecodeError) as exc:
-        raise IndexLoadError(f"the index in {index_dir}/ is incomplete ({exc}): rebuild it") from exc
+        raise IndexLoadError(
+            f"the index in {index_dir}/ is incomplete ({exc}): rebuild it"
+        ) from exc
     return LoadedIndex(manifest, reports, chunks, initiatives, vectors, texts)
 
 

@@ -21,8 +21,8 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .councils import canonical_names, find_councils, find_places, place_key
 from .corpus import read_source
+from .councils import canonical_names, find_councils, find_places, place_key
 from .models import Initiative, Report, Span
 
 _BLOCK = re.compile(r"(?:[^\n]*\S[^\n]*(?:\n|$))+")
@@ -160,7 +160,9 @@ def classify(blocks: list[Block]) -> dict[str, str]:
     display: dict[str, str] = {}
     in_contact = 0  # blocks still expected under a "For further information contact:" line
     for block in blocks:
-        block.level = len(block.raw) - len(block.raw.lstrip("#")) if block.raw.startswith("#") else 0
+        block.level = (
+            len(block.raw) - len(block.raw.lstrip("#")) if block.raw.startswith("#") else 0
+        )
     # A report that marks its headings up (markdown) marks all of them: its plain short
     # lines are photo captions, pull quotes and the like, read as body text.
     marked_up = sum(1 for b in blocks if b.level) >= 5
@@ -281,7 +283,8 @@ def _names_new_council(draft: _Draft, block: Block, gazetteer: dict[str, str]) -
     current = {
         place_key(c)
         for b in draft.headings + draft.body
-        for c in _opening_councils(b, gazetteer) + find_councils(b.clean if b is draft.body[0] else "")
+        for c in _opening_councils(b, gazetteer)
+        + find_councils(b.clean if b is draft.body[0] else "")
     }
     if not current:
         # An unnamed opening of two or more paragraphs is an entry of its own, not an intro.
@@ -359,7 +362,9 @@ def _normalised_body(draft: _Draft) -> str:
     return re.sub(r"\W+", " ", " ".join(b.clean for b in draft.body)).strip().lower()
 
 
-def to_initiatives(source: str, drafts: list[_Draft], gazetteer: dict[str, str]) -> list[Initiative]:
+def to_initiatives(
+    source: str, drafts: list[_Draft], gazetteer: dict[str, str]
+) -> list[Initiative]:
     """Turn drafts into initiatives, dropping front matter, fragments and repeated entries."""
     seen: set[str] = set()
     result = []
@@ -371,7 +376,11 @@ def to_initiatives(source: str, drafts: list[_Draft], gazetteer: dict[str, str])
             continue
         opens_section = any(h.kind == "section" for h in draft.headings)
         furniture = any(_FURNITURE.match(h.clean) for h in draft.headings)
-        if furniture or _FURNITURE.match(title) or (_FURNITURE.match(draft.section) and opens_section):
+        if (
+            furniture
+            or _FURNITURE.match(title)
+            or (_FURNITURE.match(draft.section) and opens_section)
+        ):
             continue  # a foreword or a message; later items with their own heading are kept
         if not draft.headings and not draft.section and not councils:
             continue  # text before any heading: a cover page or an unheaded foreword
@@ -391,7 +400,9 @@ def to_initiatives(source: str, drafts: list[_Draft], gazetteer: dict[str, str])
     return result
 
 
-def parse_report(source: str, text: str, gazetteer: dict[str, str] | None = None) -> list[Initiative]:
+def parse_report(
+    source: str, text: str, gazetteer: dict[str, str] | None = None
+) -> list[Initiative]:
     """Split one report's text into initiatives (councils not yet merged across reports).
 
     `gazetteer` maps place keys ("lewisham") to council names; with it, a paragraph that

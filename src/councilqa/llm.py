@@ -32,8 +32,15 @@ class LLM(Protocol):
 class OpenAIChat:
     """A client for POST {base_url}/chat/completions, e.g. https://api.openai.com/v1."""
 
-    def __init__(self, base_url: str, model: str, api_key: str | None = None,
-                 timeout_s: float = 30.0, max_tokens: int = 512, temperature: float = 0.1) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        api_key: str | None = None,
+        timeout_s: float = 30.0,
+        max_tokens: int = 512,
+        temperature: float = 0.1,
+    ) -> None:
         self.url = base_url.rstrip("/") + "/chat/completions"
         self.model = model
         self.timeout_s = timeout_s
@@ -43,13 +50,19 @@ class OpenAIChat:
 
     def chat(self, messages: list[Message], stream: bool = False) -> Iterator[str]:
         """Yield the reply text; raises LLMError naming what went wrong."""
-        body = {"model": self.model, "messages": messages, "max_tokens": self.max_tokens,
-                "temperature": self.temperature, "stream": stream}
+        body = {
+            "model": self.model,
+            "messages": messages,
+            "max_tokens": self.max_tokens,
+            "temperature": self.temperature,
+            "stream": stream,
+        }
         deadline = time.monotonic() + self.timeout_s  # a whole-reply limit, not per read
         try:
-            with httpx.Client(timeout=self.timeout_s) as client, client.stream(
-                "POST", self.url, json=body, headers=self.headers
-            ) as response:
+            with (
+                httpx.Client(timeout=self.timeout_s) as client,
+                client.stream("POST", self.url, json=body, headers=self.headers) as response,
+            ):
                 _check_status(response)
                 if stream:
                     yield from _stream_deltas(response, deadline, self.timeout_s)
@@ -57,7 +70,9 @@ class OpenAIChat:
                     response.read()
                     yield _content(response)
         except httpx.TimeoutException as exc:
-            raise LLMError(f"the LLM at {self.url} did not answer within {self.timeout_s:g} s") from exc
+            raise LLMError(
+                f"the LLM at {self.url} did not answer within {self.timeout_s:g} s"
+            ) from exc
         except httpx.HTTPError as exc:
             raise LLMError(f"could not reach the LLM at {self.url}: {exc}") from exc
 

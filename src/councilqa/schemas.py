@@ -42,8 +42,11 @@ class PassageScores(BaseModel):
     bm25_rank: int | None
     dense: float | None
     dense_rank: int | None
-    named_rank: int | None = Field(None, description="rank among the initiatives of a council "
-                                   "or section named in the query (hybrid only)")
+    named_rank: int | None = Field(
+        None,
+        description="rank among the initiatives of a council "
+        "or section named in the query (hybrid only)",
+    )
 
 
 class Passage(BaseModel):
@@ -66,12 +69,23 @@ class Passage(BaseModel):
         """Build the response shape of a domain Hit."""
         s = hit.scores
         return cls(
-            rank=hit.rank, score=hit.score, initiative_id=hit.initiative.id,
-            source=hit.chunk.source, title=hit.initiative.title,
-            councils=list(hit.initiative.councils), section=hit.initiative.section,
-            start=hit.chunk.start, end=hit.chunk.end, text=hit.chunk.text,
-            scores=PassageScores(bm25=s.bm25, bm25_rank=s.bm25_rank, dense=s.dense,
-                                 dense_rank=s.dense_rank, named_rank=s.named_rank),
+            rank=hit.rank,
+            score=hit.score,
+            initiative_id=hit.initiative.id,
+            source=hit.chunk.source,
+            title=hit.initiative.title,
+            councils=list(hit.initiative.councils),
+            section=hit.initiative.section,
+            start=hit.chunk.start,
+            end=hit.chunk.end,
+            text=hit.chunk.text,
+            scores=PassageScores(
+                bm25=s.bm25,
+                bm25_rank=s.bm25_rank,
+                dense=s.dense,
+                dense_rank=s.dense_rank,
+                named_rank=s.named_rank,
+            ),
         )
 
 

@@ -20,6 +20,7 @@ from councilqa.embedding import SentenceTransformerEmbedder
 from councilqa.eval import evaluate, load_questions, summarise
 from councilqa.index import BuildConfig, LoadedIndex, build_chunks, model_fits
 from councilqa.ingest import load_initiatives
+from councilqa.models import SearchParams
 from councilqa.retrieval import Searcher
 
 
@@ -53,7 +54,7 @@ def main() -> int:
         )
         for variant in ("okapi", "l", "plus"):
             for k, wd in itertools.product((10, 30, 60), (1.0, 1.5, 2.0)):
-                s = Searcher(loaded, embedder, variant, k, 100, wd)
+                s = Searcher(loaded, embedder, SearchParams(variant, k, 100, wd))
                 h = summarise(evaluate(s, questions, "hybrid"))["overall"]
                 d = (
                     summarise(evaluate(s, questions, "dense"))["overall"]

@@ -45,14 +45,7 @@ def searcher(settings, embedder, built_index):
     from councilqa.index import load_index
     from councilqa.retrieval import Searcher
 
-    return Searcher(
-        load_index(settings.index_dir),
-        embedder,
-        settings.bm25_variant,
-        settings.rrf_k,
-        settings.candidates,
-        settings.dense_weight,
-    )
+    return Searcher(load_index(settings.index_dir), embedder, settings.search_params())
 
 
 @pytest.fixture(scope="session")

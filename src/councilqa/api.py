@@ -50,7 +50,10 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.searcher = searcher or open_searcher(
-            settings.index_dir, **settings.searcher_options()
+            settings.index_dir,
+            settings.model_name,
+            settings.embedding_batch_size,
+            settings.search_params(),
         )
         app.state.answerer = Answerer.from_settings(settings)
         yield

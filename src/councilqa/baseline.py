@@ -8,6 +8,7 @@ written to index/.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 
 import faiss
@@ -15,7 +16,7 @@ import faiss
 from .corpus import load_reports, read_source
 from .embedding import Embedder
 from .index import LoadedIndex
-from .models import Chunk, Initiative, Span
+from .models import Chunk, Initiative, SearchParams, Span
 from .retrieval import Searcher
 
 WINDOW = 1000
@@ -29,12 +30,7 @@ def char_windows(length: int, size: int = WINDOW, overlap: int = OVERLAP) -> lis
 
 
 def naive_searcher(
-    corpus_dir: Path,
-    embedder: Embedder,
-    bm25_variant: str = "plus",
-    rrf_k: int = 60,
-    candidates: int = 100,
-    dense_weight: float = 1.0,
+    corpus_dir: Path, embedder: Embedder, params: SearchParams | None = None
 ) -> Searcher:
     """A Searcher over plain windows; each window is its own pseudo-initiative."""
     reports = load_reports(corpus_dir)
@@ -54,6 +50,4 @@ def naive_searcher(
         {"baseline": "naive"}, tuple(reports), tuple(chunks), initiatives, index, texts
     )
     # Windows are shown as they are: widening them would change the baseline.
-    return Searcher(
-        loaded, embedder, bm25_variant, rrf_k, candidates, dense_weight, passage_chars=0
-    )
+    return Searcher(loaded, embedder, replace(params or SearchParams(), passage_chars=0))

@@ -75,7 +75,12 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 def _searcher(settings: Settings):
     from .retrieval import open_searcher
 
-    return open_searcher(settings.index_dir, **settings.searcher_options())
+    return open_searcher(
+        settings.index_dir,
+        settings.model_name,
+        settings.embedding_batch_size,
+        settings.search_params(),
+    )
 
 
 def _filters(args: argparse.Namespace):

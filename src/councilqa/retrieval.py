@@ -12,6 +12,7 @@ import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Literal
 
 import faiss
@@ -23,7 +24,7 @@ from .embedding import Embedder
 from .errors import QueryError
 from .fusion import first_per_group, matches, rrf
 from .index import LoadedIndex
-from .models import Chunk, Hit, Initiative, Scores
+from .models import Chunk, Hit, Initiative, Scores, SearchParams
 
 Mode = Literal["hybrid", "dense", "bm25"]
 MODES: tuple[str, ...] = ("hybrid", "dense", "bm25")
@@ -175,25 +176,19 @@ class Searcher:
     """Searches one loaded index; build it once and share it (it is read-only)."""
 
     def __init__(
-        self,
-        index: LoadedIndex,
-        embedder: Embedder,
-        bm25_variant: str = "plus",
-        rrf_k: int = 60,
-        candidates: int = 100,
-        dense_weight: float = 1.0,
-        passage_chars: int = 1000,
+        self, index: LoadedIndex, embedder: Embedder, params: SearchParams | None = None
     ) -> None:
+        params = params or SearchParams()
         self.index = index
-        self.passage_chars = passage_chars
         self.embedder = embedder
-        self.rrf_k = rrf_k
-        self.weights = {"bm25": 1.0, "dense": dense_weight, "named": 1.0}
-        self.candidates = candidates
+        self.passage_chars = params.passage_chars
+        self.rrf_k = params.rrf_k
+        self.candidates = params.candidates
+        self.weights = {"bm25": 1.0, "dense": params.dense_weight, "named": 1.0}
         self.chunks: tuple[Chunk, ...] = index.chunks
         self.initiatives: dict[str, Initiative] = index.initiatives
         tokens = [tokenize(c.indexed_text) for c in self.chunks]
-        self.bm25 = _BM25[bm25_variant](tokens)
+        self.bm25 = _BM25[params.bm25_variant](tokens)
         self._postings = _postings(self.bm25.doc_freqs)
         self._initiative_of = {c.id: c.initiative_id for c in self.chunks}
         self._chunk_by_id = {c.id: c for c in self.chunks}
@@ -420,18 +415,10 @@ def _unknown(kind: str, value: str, valid: Sequence[str], key=str.lower) -> str:
 
 
 def open_searcher(
-    index_dir,
-    model_name: str,
-    batch_size: int = 32,
-    bm25_variant: str = "plus",
-    rrf_k: int = 60,
-    candidates: int = 100,
-    dense_weight: float = 1.0,
-    passage_chars: int = 1000,
+    index_dir: Path, model_name: str, batch_size: int = 32, params: SearchParams | None = None
 ) -> Searcher:
-    """Load the index in `index_dir` and the embedding model, ready to search."""
+    """Load the index in `index_dir` and the query embedder, ready to search."""
     from .index import load_index, query_embedder
 
     index = load_index(index_dir)
-    embedder = query_embedder(index_dir, model_name, batch_size)
-    return Searcher(index, embedder, bm25_variant, rrf_k, candidates, dense_weight, passage_chars)
+    return Searcher(index, query_embedder(index_dir, model_name, batch_size), params)

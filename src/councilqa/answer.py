@@ -88,11 +88,24 @@ def check_citations(text: str, sent: int) -> tuple[str, list[int], list[int]]:
     return re.sub(r"[ \t]+([.,;:])", r"\1", cleaned).strip(), kept, removed
 
 
-def council_groups(hits: Sequence[Hit]) -> tuple[CouncilEntry, ...]:
-    """The councils the passages name, each with its initiatives' titles and citations."""
+MAX_COUNCILS = 4  # an "initiative" naming more councils is a list or a round-up
+
+
+def council_groups(hits: Sequence[Hit], query: str = "") -> tuple[CouncilEntry, ...]:
+    """The councils the passages name, each with its initiatives' titles and citations.
+
+    With a query, only passages that share a content word with it count, and round-ups
+    naming many councils are left out: a council list should name who did the thing.
+    """
+    terms = set(tokenize(query)) - {"council", "local", "authority", "authoritie", "borough"}
     groups: dict[str, list[tuple[str, int]]] = {}
     for n, hit in enumerate(hits, start=1):
-        for council in hit.initiative.councils:
+        councils = hit.initiative.councils
+        if query and (
+            len(councils) > MAX_COUNCILS or not terms & set(tokenize(hit.chunk.indexed_text))
+        ):
+            continue
+        for council in councils:
             groups.setdefault(council, []).append((hit.initiative.title, n))
     return tuple(CouncilEntry(c, tuple(items)) for c, items in groups.items())
 
@@ -187,7 +200,7 @@ class Answerer:
     def extractive(self, query: str, hits: Sequence[Hit]) -> Answer:
         """The offline answer: a council list for "which councils" questions, else quotes."""
         abstain, reason = should_abstain(hits, self.min_dense)
-        groups = council_groups(hits)
+        groups = council_groups(hits, query)
         if abstain:
             return Answer(ABSTAIN_TEXT, (), tuple(hits), groups, True, reason)
         if is_list_question(query) and groups:

@@ -41,6 +41,7 @@ _FURNITURE = re.compile(
     re.I,
 )
 MIN_WORDS = 25  # fewer words than this cannot describe a project: a caption or a stray line
+MAX_HEADINGS = 3  # number, council/byline and title: more stacked headings are a list
 
 
 @dataclass
@@ -257,7 +258,9 @@ def group(blocks: list[Block], sections: dict[str, str], gazetteer: dict[str, st
                 drafts.append(draft)
                 draft = _Draft(section)
             draft.section = section
-            draft.headings.append(block)
+            # A run of headings with no text under them is a list (members, contents); only
+            # the last few belong to the item that follows.
+            draft.headings = [*draft.headings, block][-MAX_HEADINGS:]
             continue
         previous = draft if draft.body else (drafts[-1] if drafts and drafts[-1].body else None)
         if _continues(block) and previous is not None:

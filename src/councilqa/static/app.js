@@ -1,0 +1,226 @@
+// councilqa search page: plain JavaScript, no external resources.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const STOP = new Set(("the and for with that this what which who has have any are was were from " +
+  "into about their them they how does did done council councils local authority authorities")
+  .split(" "));
+const state = { reports: {}, passages: [], query: "" };
+
+function escapeHtml(text) {
+  return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;",
+    '"': "&quot;", "'": "&#39;" }[c]));
+}
+
+function terms(query) {
+  return [...new Set(query.toLowerCase().match(/[\p{L}\p{N}]+/gu) || [])]
+    .filter((t) => t.length >= 3 && !STOP.has(t));
+}
+
+// Escape first, then wrap whole-word matches of the query's terms in <mark>.
+function highlight(text, query) {
+  const safe = escapeHtml(text);
+  const words = terms(query).map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+  if (!words.length) return safe;
+  return safe.replace(new RegExp(`\\b(${words.join("|")})\\w*`, "giu"), "<mark>$&</mark>");
+}
+
+function setStatus(message, isError = false) {
+  $("status").textContent = message;
+  $("status").classList.toggle("error", isError);
+}
+
+async function api(path, options = {}) {
+  let response;
+  try {
+    response = await fetch(path, options);
+  } catch (err) {
+    throw new Error("Cannot reach the councilqa service. Is it running?");
+  }
+  if (!response.ok) {
+    let detail = `The service answered ${response.status}.`;
+    try { detail = (await response.json()).detail || detail; } catch (e) { /* not JSON */ }
+    throw new Error(detail);
+  }
+  return response;
+}
+
+async function loadFilters() {
+  try {
+    const [docs, councils] = await Promise.all([
+      api("/documents").then((r) => r.json()), api("/councils").then((r) => r.json())]);
+    for (const d of docs) {
+      state.reports[d.source] = d;
+      $("source").add(new Option(`${d.title} (${d.year})`, d.source));
+    }
+    for (const c of councils) $("council").add(new Option(c.council, c.council));
+  } catch (err) {
+    setStatus(err.message, true);
+  }
+}
+
+function request(query) {
+  const body = { query, top_k: 8, mode: $("mode").value, generate: $("generate").checked,
+    filters: {} };
+  if ($("council").value) body.filters.councils = [$("council").value];
+  if ($("source").value) body.filters.sources = [$("source").value];
+  return body;
+}
+
+function renderPassages(passages) {
+  state.passages = passages;
+  const list = $("passages");
+  list.replaceChildren();
+  $("passages-title").hidden = !passages.length;
+  passages.forEach((p, i) => {
+    const n = i + 1;
+    const report = state.reports[p.source];
+    const li = document.createElement("li");
+    li.innerHTML = `<article class="passage" id="passage-${n}" tabindex="-1">
+      <h3>[${n}] ${escapeHtml(p.title)}</h3>
+      <div class="meta">${escapeHtml(p.councils.join(", ") || "Council not named")} ·
+        ${escapeHtml(report ? `${report.title}, ${report.year}` : p.source)}
+        ${p.section ? " · " + escapeHtml(p.section) : ""}</div>
+      <p>${highlight(p.text, state.query)}</p>
+      <button type="button" class="read" data-n="${n}">Read in report</button>
+    </article>`;
+    list.append(li);
+  });
+}
+
+// Answer text: escape, keep line breaks / "- " list lines, turn [n] into links to passage n.
+function renderAnswerText(text) {
+  const cite = (s) => escapeHtml(s).replace(/\[(\d+)\]/g,
+    (m, n) => `<a href="#passage-${n}" class="cite" data-n="${n}">[${n}]</a>`);
+  const lines = text.split("\n");
+  const items = lines.filter((l) => l.startsWith("- "));
+  if (items.length) {
+    const head = lines.filter((l) => !l.startsWith("- ")).map(cite).join("<br>");
+    return `<p>${head}</p><ul>${items.map((l) => `<li>${cite(l.slice(2))}</li>`).join("")}</ul>`;
+  }
+  return `<p>${lines.map(cite).join("<br>")}</p>`;
+}
+
+function renderAnswer(data) {
+  const box = $("answer");
+  box.hidden = false;
+  box.classList.toggle("abstained", data.abstained);
+  let html = data.abstained
+    ? `<h2>The reports don't say.</h2><p class="notice">${escapeHtml(data.reason)}</p>`
+    : `<h2>Answer</h2>${renderAnswerText(data.answer.text)}`;
+  if (data.llm && data.llm.error) {
+    html += `<p class="notice">LLM: ${escapeHtml(data.llm.error)} (showing the answer built from the passages)</p>`;
+  }
+  box.innerHTML = html;
+  $("passages-title").textContent = data.abstained ? "Closest passages" : "Passages";
+}
+
+async function streamAsk(body) {
+  const response = await api("/ask", { method: "POST", headers: { "content-type": "application/json" },
+    body: JSON.stringify({ ...body, stream: true }) });
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  let draft = "";
+  $("answer").hidden = false;
+  $("answer").innerHTML = "<h2>Answer</h2><p></p>";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true });
+    let cut;
+    while ((cut = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, cut);
+      buffer = buffer.slice(cut + 2);
+      const event = /^event: (.*)$/m.exec(block)[1];
+      const data = JSON.parse(/^data: (.*)$/m.exec(block)[1]);
+      if (event === "passages") renderPassages(data);
+      if (event === "delta") {
+        draft += data.text;
+        $("answer").querySelector("p").textContent = draft;
+      }
+      if (event === "done") { renderPassages(data.passages); renderAnswer(data); }
+    }
+  }
+}
+
+async function search(event) {
+  event.preventDefault();
+  const query = $("q").value.trim();
+  if (!query) {
+    setStatus("Type a question first.", true);
+    $("q").focus();
+    return;
+  }
+  state.query = query;
+  $("go").disabled = true;
+  $("ask").setAttribute("aria-busy", "true");
+  setStatus("Searching…");
+  try {
+    const body = request(query);
+    if (body.generate) {
+      await streamAsk(body);
+    } else {
+      const data = await (await api("/ask", { method: "POST",
+        headers: { "content-type": "application/json" }, body: JSON.stringify(body) })).json();
+      renderPassages(data.passages);
+      renderAnswer(data);
+    }
+    setStatus(`${state.passages.length} passages.`);
+  } catch (err) {
+    setStatus(err.message, true);
+  } finally {
+    $("go").disabled = false;
+    $("ask").removeAttribute("aria-busy");
+  }
+}
+
+async function openReader(n) {
+  const p = state.passages[n - 1];
+  if (!p) return;
+  try {
+    const params = new URLSearchParams({ start: p.start, end: p.end, context: 1500 });
+    const doc = await (await api(`/documents/${encodeURIComponent(p.source)}/text?${params}`)).json();
+    const a = doc.highlight_start - doc.start;
+    const b = doc.highlight_end - doc.start;
+    const report = state.reports[p.source];
+    $("reader-title").textContent = report ? `${report.title} (${report.year})` : p.source;
+    $("reader-text").innerHTML = escapeHtml(doc.text.slice(0, a)) +
+      `<mark class="cited">${escapeHtml(doc.text.slice(a, b))}</mark>` + escapeHtml(doc.text.slice(b));
+    $("reader").hidden = false;
+    $("reader-close").focus();
+    $("reader-text").querySelector("mark.cited").scrollIntoView({ block: "center" });
+  } catch (err) {
+    setStatus(err.message, true);
+  }
+}
+
+function closeReader() {
+  $("reader").hidden = true;
+}
+
+function focusPassage(n) {
+  const el = $(`passage-${n}`);
+  if (!el) return;
+  document.querySelectorAll(".passage.focus").forEach((x) => x.classList.remove("focus"));
+  el.classList.add("focus");
+  el.scrollIntoView({ block: "start" });
+  el.focus();
+}
+
+document.addEventListener("click", (event) => {
+  const cite = event.target.closest("a.cite");
+  if (cite) {
+    event.preventDefault();
+    focusPassage(Number(cite.dataset.n));
+  }
+  const read = event.target.closest("button.read");
+  if (read) openReader(Number(read.dataset.n));
+});
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && !$("reader").hidden) closeReader();
+});
+$("reader-close").addEventListener("click", closeReader);
+$("reader").addEventListener("click", (event) => { if (event.target === $("reader")) closeReader(); });
+$("ask").addEventListener("submit", search);
+loadFilters();

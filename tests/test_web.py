@@ -1,0 +1,137 @@
+"""The search page in a real headless Chromium, against a real server on 127.0.0.1."""
+
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+OUTPUT = Path(os.environ.get("COUNCILQA_TEST_OUTPUT", "test-output")) / "web"
+
+
+@pytest.fixture(scope="module")
+def server(settings, searcher):
+    import uvicorn
+
+    from councilqa.api import create_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(
+        create_app(settings, searcher), host="127.0.0.1", port=port, log_level="warning"
+    )
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 30
+    while not srv.started and time.time() < deadline:
+        time.sleep(0.05)
+    assert srv.started, "the server did not start"
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+def test_ask_cite_and_read(server, browser):
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    page.goto(server + "/")
+    page.wait_for_function("document.querySelectorAll('#council option').length > 10")
+    assert page.locator("#source option").count() == 6  # "Any report" + five reports
+
+    page.get_by_label("Question").fill("which councils run municipal energy companies?")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("article.passage")
+    page.wait_for_selector("#answer a.cite")
+    assert page.locator("article.passage").count() >= 5
+    assert "Liverpool City Council" in page.locator("#answer").inner_text()
+    assert page.locator("article.passage mark").count() > 0  # query terms highlighted
+    page.screenshot(path=str(OUTPUT / "results.png"), full_page=True)
+
+    # The citation for Liverpool jumps to its passage.
+    cite = page.locator("#answer li", has_text="Liverpool City Council").locator("a.cite").first
+    n = cite.get_attribute("data-n")
+    cite.click()
+    passage = page.locator(f"#passage-{n}")
+    assert "focus" in passage.get_attribute("class")
+    assert "Liverpool City Council" in passage.inner_text()
+
+    # ... and reading it in the report shows the cited span highlighted in place.
+    passage.get_by_role("button", name="Read in report").click()
+    cited = page.locator("#reader mark.cited")
+    cited.wait_for(state="visible")
+    span_text = cited.inner_text().strip()
+    assert (
+        span_text
+        and span_text[:60] in " ".join(passage.locator("p").inner_text().split())
+        or span_text.split()[0] in passage.inner_text()
+    )
+    assert "Liverpool" in span_text
+    page.screenshot(path=str(OUTPUT / "reader.png"))
+    page.keyboard.press("Escape")
+    assert page.locator("#reader").is_hidden()
+    page.close()
+
+
+def test_empty_question_and_bad_input_messages(server, browser):
+    page = browser.new_page()
+    page.goto(server + "/")
+    page.get_by_role("button", name="Search").click()
+    assert page.locator("#status").inner_text() == "Type a question first."
+    page.get_by_label("Question").fill("x" * 1000)
+    page.evaluate("document.getElementById('q').value += 'yy'")  # past the input's maxlength
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_function(
+        "document.getElementById('status').classList.contains('error')"
+        " && document.getElementById('status').textContent.includes('limit')"
+    )
+    page.close()
+
+
+def test_service_down_message(server, browser):
+    page = browser.new_page()
+    page.goto(server + "/")
+    page.route("**/ask", lambda route: route.abort())
+    page.get_by_label("Question").fill("apprenticeships")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_function("document.getElementById('status').textContent.includes('Cannot reach')")
+    page.close()
+
+
+def test_narrow_screen(server, browser):
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(server + "/")
+    page.get_by_label("Question").fill("What has Southwark done about apprenticeships?")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("article.passage")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390  # nothing forces a horizontal scroll
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "mobile.png"), full_page=False)
+    page.close()

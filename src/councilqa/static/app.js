@@ -17,12 +17,18 @@ function terms(query) {
     .filter((t) => t.length >= 3 && !STOP.has(t));
 }
 
-// Escape first, then wrap whole-word matches of the query's terms in <mark>.
+// Wrap whole-word (prefix) matches of the query's terms in <mark>; every piece is escaped.
 function highlight(text, query) {
-  const safe = escapeHtml(text);
   const words = terms(query).map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
-  if (!words.length) return safe;
-  return safe.replace(new RegExp(`\\b(${words.join("|")})\\w*`, "giu"), "<mark>$&</mark>");
+  if (!words.length) return escapeHtml(text);
+  const pattern = new RegExp(`(?<![\\p{L}\\p{N}])(?:${words.join("|")})[\\p{L}\\p{N}]*`, "giu");
+  let html = "";
+  let last = 0;
+  for (const m of text.matchAll(pattern)) {
+    html += escapeHtml(text.slice(last, m.index)) + `<mark>${escapeHtml(m[0])}</mark>`;
+    last = m.index + m[0].length;
+  }
+  return html + escapeHtml(text.slice(last));
 }
 
 function setStatus(message, isError = false) {

@@ -15,7 +15,7 @@ import math
 import statistics
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -302,8 +302,3 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     path.write_text(json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8")
     print(f"\nwrote {path}")
     return 0
-
-
-def as_dict(q: Question) -> dict[str, Any]:
-    """A question as plain data."""
-    return asdict(q)

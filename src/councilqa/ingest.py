@@ -295,23 +295,17 @@ def _names_new_council(draft: _Draft, block: Block, gazetteer: dict[str, str]) -
     return not current & {place_key(c) for c in opening}
 
 
-def _spans(blocks: list[Block]) -> tuple[Span, ...]:
-    """Merge blocks into spans; blocks separated only by whitespace share one span."""
+def _spans(members: list[Block], report: list[Block]) -> tuple[Span, ...]:
+    """Merge an initiative's blocks into spans: two blocks share a span unless a block of
+    the report that is not the initiative's (a stray heading, a box) lies between them."""
     spans: list[Span] = []
-    for block in sorted(blocks, key=lambda b: b.start):
-        if spans and not _gap_has_text(spans[-1].end, block.start, blocks):
+    for block in sorted(members, key=lambda b: b.start):
+        gap = spans and any(spans[-1].end <= b.start and b.end <= block.start for b in report)
+        if spans and not gap:
             spans[-1] = Span(spans[-1].start, block.end)
         else:
             spans.append(Span(block.start, block.end))
     return tuple(spans)
-
-
-_ALL_BLOCKS: list[Block] = []  # set per report by parse_report, read by _gap_has_text
-
-
-def _gap_has_text(end: int, start: int, members: list[Block]) -> bool:
-    """True when a block that is not part of this initiative lies between end and start."""
-    return any(end <= b.start and b.end <= start for b in _ALL_BLOCKS)
 
 
 def _first_sentence_title(text: str, words: int = 12) -> str:
@@ -366,7 +360,7 @@ def _normalised_body(draft: _Draft) -> str:
 
 
 def to_initiatives(
-    source: str, drafts: list[_Draft], gazetteer: dict[str, str]
+    source: str, drafts: list[_Draft], gazetteer: dict[str, str], blocks: list[Block]
 ) -> list[Initiative]:
     """Turn drafts into initiatives, dropping front matter, fragments and repeated entries."""
     seen: set[str] = set()
@@ -396,7 +390,7 @@ def to_initiatives(
                 title=title,
                 councils=tuple(councils),
                 section=draft.section,
-                spans=_spans(members),
+                spans=_spans(members, blocks),
                 contact=" | ".join(draft.contact),
             )
         )
@@ -411,14 +405,12 @@ def parse_report(
     `gazetteer` maps place keys ("lewisham") to council names; with it, a paragraph that
     opens with a known place ("In Cheshire West and Chester, ...") counts as naming it.
     """
-    global _ALL_BLOCKS
     blocks = split_blocks(text)
     sections = classify(blocks)
-    _ALL_BLOCKS = blocks
     drafts = group(blocks, sections, gazetteer or {})
     if any(b.kind == "section" for b in blocks):
         drafts = [d for d in drafts if d.section]  # text before the first section: cover, foreword
-    return to_initiatives(source, drafts, gazetteer or {})
+    return to_initiatives(source, drafts, gazetteer or {}, blocks)
 
 
 def build_gazetteer(texts: list[str]) -> dict[str, str]:

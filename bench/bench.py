@@ -1,7 +1,8 @@
 """councilqa benchmark: one run, ratios within the run (timings on this machine are noisy).
 
 Measures:
-  1. bare query embedding time of the model (median over the questions);
+  1. bare query embedding time of the model (median over the questions), and the time of
+     Searcher.search itself in the same process (retrieval without HTTP);
   2. /search latency p50/p95 over the eval questions (97, varied), sequentially over HTTP;
   3. /search throughput with 8 concurrent clients;
   4. cold index build (a fresh `councilqa index` process into a temporary directory);
@@ -66,6 +67,22 @@ def bare_embedding_ms(qs: list[str]) -> dict[str, float]:
     return result
 
 
+def in_process_search_ms(qs: list[str]) -> float:
+    """Median time of Searcher.search itself (no HTTP), with the server's query embedder."""
+    from councilqa.config import Settings
+    from councilqa.retrieval import open_searcher
+
+    settings = Settings()
+    searcher = open_searcher(settings.index_dir, settings.model_name, 32, settings.search_params())
+    searcher.search("warm up", 10)
+    times = []
+    for q in qs:
+        started = time.perf_counter()
+        searcher.search(q, 10)
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
 def start_server(port: int) -> tuple[subprocess.Popen, float]:
     started = time.perf_counter()
     proc = subprocess.Popen(
@@ -128,6 +145,7 @@ def cold_build_s() -> tuple[float, float]:
 def main() -> int:
     qs = questions()
     embed_ms = bare_embedding_ms(qs)
+    inproc_ms = in_process_search_ms(qs)
     port = free_port()
     proc, startup = start_server(port)
     try:
@@ -147,6 +165,8 @@ def main() -> int:
         "search_ms_p50": round(p50, 2),
         "search_ms_p95": round(p95, 2),
         "search_p50_over_embedding": round(p50 / served, 2),
+        "in_process_search_ms_p50": round(inproc_ms, 2),
+        "in_process_search_over_embedding": round(inproc_ms / served, 2),
         "throughput_8_clients_qps": round(qps, 1),
         "server_startup_s": round(startup, 2),
         "server_rss_mb": round(rss, 1),

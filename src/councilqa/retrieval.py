@@ -203,9 +203,8 @@ class Searcher:
 
     def check_filters(self, filters: Filters) -> None:
         """Raise QueryError naming any filter value that matches nothing, with valid ones."""
-        keys = {place_key(c) for c in self.councils}
         for council in filters.councils:
-            if place_key(council) not in keys:
+            if place_key(council) not in self._gazetteer:
                 raise QueryError(_unknown("council", council, self.councils, place_key))
         for source in filters.sources:
             if source not in self.sources:

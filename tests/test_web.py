@@ -22,18 +22,14 @@ FLAGS = [
 OUTPUT = Path(os.environ.get("COUNCILQA_TEST_OUTPUT", "test-output")) / "web"
 
 
-@pytest.fixture(scope="module")
-def server(settings, searcher):
+def _serve(app):
+    """Run `app` with uvicorn on a free 127.0.0.1 port in a thread; yields its base URL."""
     import uvicorn
-
-    from councilqa.api import create_app
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(settings, searcher), host="127.0.0.1", port=port, log_level="warning"
-    )
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
@@ -44,6 +40,29 @@ def server(settings, searcher):
     yield f"http://127.0.0.1:{port}"
     srv.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(settings, searcher):
+    from councilqa.api import create_app
+
+    yield from _serve(create_app(settings, searcher))
+
+
+@pytest.fixture(scope="module")
+def llm_server(settings, searcher):
+    """The app with an LLM configured: the fake OpenAI-compatible server of the API tests."""
+    from councilqa.api import create_app
+
+    from .fake_llm import FakeLLM
+
+    with FakeLLM() as fake:
+        fake.mode = "slow-stream"  # words arrive 0.6 s apart, so the page shows it streaming
+        fake.reply = "Liverpool City Council is setting up an energy company [1]."
+        configured = settings.model_copy(
+            update={"llm_base_url": fake.url, "llm_model": "fake-model", "llm_timeout_s": 20}
+        )
+        yield from _serve(create_app(configured, searcher))
 
 
 @pytest.fixture(scope="module")
@@ -134,4 +153,25 @@ def test_narrow_screen(server, browser):
     assert width <= 390  # nothing forces a horizontal scroll
     OUTPUT.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(OUTPUT / "mobile.png"), full_page=False)
+    page.close()
+
+
+def test_generated_answer_streams_in(llm_server, browser):
+    page = browser.new_page()
+    page.goto(llm_server + "/")
+    page.get_by_label("Question").fill("Which council set up an energy company?")
+    page.get_by_label("Write the answer with the LLM").check()
+    page.get_by_role("button", name="Search").click()
+    # Passages arrive first, then the answer grows word by word before it is final.
+    page.wait_for_selector("article.passage")
+    page.wait_for_function(
+        "document.querySelector('#answer p') && "
+        "document.querySelector('#answer p').textContent.startsWith('Liverpool City')"
+    )
+    assert not page.locator("#answer a.cite").count()  # still streaming: plain text so far
+    page.wait_for_selector("#answer a.cite", timeout=15_000)
+    final = page.locator("#answer p").first.inner_text()
+    assert final == "Liverpool City Council is setting up an energy company [1]."
+    page.locator("#answer a.cite").first.click()
+    assert "focus" in page.locator("#passage-1").get_attribute("class")
     page.close()

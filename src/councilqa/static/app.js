@@ -83,7 +83,7 @@ function renderPassages(passages) {
     const report = state.reports[p.source];
     const li = document.createElement("li");
     li.innerHTML = `<article class="passage" id="passage-${n}" tabindex="-1">
-      <h3>[${n}] ${escapeHtml(p.title)}</h3>
+      <h3><span class="num">[${n}]</span> ${escapeHtml(p.title)}</h3>
       <div class="meta">${escapeHtml(p.councils.join(", ") || "Council not named")} ·
         ${escapeHtml(report ? `${report.title}, ${report.year}` : p.source)}
         ${p.section ? " · " + escapeHtml(p.section) : ""}</div>
@@ -94,17 +94,30 @@ function renderPassages(passages) {
   });
 }
 
-// Answer text: escape, keep line breaks / "- " list lines, turn [n] into links to passage n.
+// Answer text: escaped, line breaks kept, runs of "- " lines as a list, [n] as links to passage n.
 function renderAnswerText(text) {
-  const cite = (s) => escapeHtml(s).replace(/\[(\d+)\]/g,
-    (m, n) => `<a href="#passage-${n}" class="cite" data-n="${n}">[${n}]</a>`);
-  const lines = text.split("\n");
-  const items = lines.filter((l) => l.startsWith("- "));
-  if (items.length) {
-    const head = lines.filter((l) => !l.startsWith("- ")).map(cite).join("<br>");
-    return `<p>${head}</p><ul>${items.map((l) => `<li>${cite(l.slice(2))}</li>`).join("")}</ul>`;
+  const cite = (line) => escapeHtml(line).replace(/\[(\d+)\]/g, (m, n) =>
+    Number(n) >= 1 && Number(n) <= state.passages.length
+      ? `<a href="#passage-${n}" class="cite" data-n="${n}" title="Passage ${n}: jump to it and read it in the report">[${n}]</a>`
+      : m);
+  const blocks = [];
+  for (const line of text.split("\n")) {
+    const item = /^\s*[-*•]\s+(.*)$/.exec(line);
+    const last = blocks[blocks.length - 1];
+    if (item) {
+      if (last && last.list) last.lines.push(item[1]);
+      else blocks.push({ list: true, lines: [item[1]] });
+    } else if (!line.trim()) {
+      blocks.push({ list: false, lines: [] });
+    } else if (last && !last.list && last.lines.length) {
+      last.lines.push(line);
+    } else {
+      blocks.push({ list: false, lines: [line] });
+    }
   }
-  return `<p>${lines.map(cite).join("<br>")}</p>`;
+  return blocks.filter((blk) => blk.lines.length).map((blk) => blk.list
+    ? `<ul>${blk.lines.map((l) => `<li>${cite(l)}</li>`).join("")}</ul>`
+    : `<p>${blk.lines.map(cite).join("<br>")}</p>`).join("");
 }
 
 function renderAnswer(data) {
@@ -121,6 +134,17 @@ function renderAnswer(data) {
   $("passages-title").textContent = data.abstained ? "Closest passages" : "Passages";
 }
 
+// One server-sent event block -> {event, data}; data lines are joined as the SSE spec says.
+function parseEvent(block) {
+  let event = "message";
+  const data = [];
+  for (const line of block.split("\n")) {
+    if (line.startsWith("event:")) event = line.slice(6).trim();
+    else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+  }
+  return { event, data: data.length ? JSON.parse(data.join("\n")) : null };
+}
+
 async function streamAsk(body) {
   const response = await api("/ask", { method: "POST", headers: { "content-type": "application/json" },
     body: JSON.stringify({ ...body, stream: true }) });
@@ -128,26 +152,33 @@ async function streamAsk(body) {
   const decoder = new TextDecoder();
   let buffer = "";
   let draft = "";
+  let finished = false;
   $("answer").hidden = false;
-  $("answer").innerHTML = "<h2>Answer</h2><p></p>";
+  $("answer").classList.remove("abstained");
+  $("answer").innerHTML = '<h2>Answer</h2><p class="draft"></p>';
   for (;;) {
     const { value, done } = await reader.read();
     if (done) break;
-    buffer += decoder.decode(value, { stream: true });
+    buffer += decoder.decode(value, { stream: true }).replace(/\r\n?/g, "\n");
     let cut;
     while ((cut = buffer.indexOf("\n\n")) >= 0) {
-      const block = buffer.slice(0, cut);
+      const { event, data } = parseEvent(buffer.slice(0, cut));
       buffer = buffer.slice(cut + 2);
-      const event = /^event: (.*)$/m.exec(block)[1];
-      const data = JSON.parse(/^data: (.*)$/m.exec(block)[1]);
-      if (event === "passages") renderPassages(data);
-      if (event === "delta") {
+      if (event === "passages") {
+        renderPassages(data);
+        setStatus("Writing the answer…");
+      } else if (event === "delta") {
         draft += data.text;
-        $("answer").querySelector("p").textContent = draft;
+        const p = $("answer").querySelector("p.draft");
+        if (p) p.textContent = draft;
+      } else if (event === "done") {
+        renderPassages(data.passages);
+        renderAnswer(data);
+        finished = true;
       }
-      if (event === "done") { renderPassages(data.passages); renderAnswer(data); }
     }
   }
+  if (!finished) throw new Error("The answer stream ended early; try again.");
 }
 
 async function search(event) {
@@ -161,6 +192,7 @@ async function search(event) {
   state.query = query;
   $("go").disabled = true;
   $("ask").setAttribute("aria-busy", "true");
+  $("results").setAttribute("aria-busy", "true");
   setStatus("Searching…");
   try {
     const body = request(query);
@@ -172,16 +204,20 @@ async function search(event) {
       renderPassages(data.passages);
       renderAnswer(data);
     }
-    setStatus(`${state.passages.length} passages.`);
+    const count = state.passages.length;
+    setStatus(count ? `${count} passage${count === 1 ? "" : "s"}.` : "No passages matched.");
   } catch (err) {
     setStatus(err.message, true);
   } finally {
     $("go").disabled = false;
     $("ask").removeAttribute("aria-busy");
+    $("results").removeAttribute("aria-busy");
   }
 }
 
-async function openReader(n) {
+let returnFocus = null;
+
+async function openReader(n, opener) {
   const p = state.passages[n - 1];
   if (!p) return;
   try {
@@ -190,9 +226,11 @@ async function openReader(n) {
     const a = doc.highlight_start - doc.start;
     const b = doc.highlight_end - doc.start;
     const report = state.reports[p.source];
-    $("reader-title").textContent = report ? `${report.title} (${report.year})` : p.source;
+    $("reader-title").textContent =
+      `[${n}] ${report ? `${report.title} (${report.year})` : p.source}`;
     $("reader-text").innerHTML = escapeHtml(doc.text.slice(0, a)) +
       `<mark class="cited">${escapeHtml(doc.text.slice(a, b))}</mark>` + escapeHtml(doc.text.slice(b));
+    returnFocus = opener || null;
     $("reader").hidden = false;
     $("reader-close").focus();
     $("reader-text").querySelector("mark.cited").scrollIntoView({ block: "center" });
@@ -203,25 +241,33 @@ async function openReader(n) {
 
 function closeReader() {
   $("reader").hidden = true;
+  if (returnFocus && document.contains(returnFocus)) returnFocus.focus({ preventScroll: true });
+  returnFocus = null;
 }
 
 function focusPassage(n) {
   const el = $(`passage-${n}`);
-  if (!el) return;
+  if (!el) return null;
   document.querySelectorAll(".passage.focus").forEach((x) => x.classList.remove("focus"));
   el.classList.add("focus");
   el.scrollIntoView({ block: "start" });
   el.focus();
+  return el;
 }
 
 document.addEventListener("click", (event) => {
+  // A citation jumps to its passage and shows the cited span in the report;
+  // closing the reader leaves the focus on that passage.
   const cite = event.target.closest("a.cite");
   if (cite) {
     event.preventDefault();
-    focusPassage(Number(cite.dataset.n));
+    const n = Number(cite.dataset.n);
+    const el = focusPassage(n);
+    if (el) openReader(n, el);
+    return;
   }
   const read = event.target.closest("button.read");
-  if (read) openReader(Number(read.dataset.n));
+  if (read) openReader(Number(read.dataset.n), read);
 });
 document.addEventListener("keydown", (event) => {
   if (event.key === "Escape" && !$("reader").hidden) closeReader();

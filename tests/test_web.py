@@ -82,6 +82,17 @@ def browser():
         chromium.close()
 
 
+def _ask(page, question: str, *, generate: bool = False, enter: bool = False) -> None:
+    """Type a question, tick the LLM box if asked, and submit by Enter or by the button."""
+    page.get_by_label("Question").fill(question)
+    if generate:
+        page.get_by_label("Write the answer with the LLM").check()
+    if enter:
+        page.keyboard.press("Enter")
+    else:
+        page.get_by_role("button", name="Search").click()
+
+
 def test_ask_cite_and_read(server, browser):
     OUTPUT.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1100, "height": 900})
@@ -89,8 +100,7 @@ def test_ask_cite_and_read(server, browser):
     page.wait_for_function("document.querySelectorAll('#council option').length > 10")
     assert page.locator("#source option").count() == 6  # "Any report" + five reports
 
-    page.get_by_label("Question").fill("which councils run municipal energy companies?")
-    page.keyboard.press("Enter")
+    _ask(page, "which councils run municipal energy companies?", enter=True)
     page.wait_for_selector("article.passage")
     page.wait_for_selector("#answer a.cite")
     assert page.locator("article.passage").count() >= 5
@@ -130,28 +140,25 @@ def test_ask_cite_and_read(server, browser):
     page.close()
 
 
-def test_streamed_answer_without_llm(server, browser, settings):
+def test_streamed_answer_without_llm(server, browser):
     """With "Write the answer with the LLM" the page reads the SSE stream; with no LLM
     configured it shows the answer built from the passages and says why, in a notice."""
     page = browser.new_page()
     page.goto(server + "/")
-    page.get_by_label("Question").fill("which councils run municipal energy companies?")
-    page.get_by_label("Write the answer with the LLM").check()
-    page.get_by_role("button", name="Search").click()
+    _ask(page, "which councils run municipal energy companies?", generate=True)
     page.wait_for_selector("#answer a.cite")
     assert page.locator("article.passage").count() >= 5
     assert "Liverpool City Council" in page.locator("#answer").inner_text()
     assert page.locator("#status").inner_text().endswith("passages.")
-    if not settings.llm_base_url:
-        assert "no LLM is configured" in page.locator("#answer .notice").inner_text()
+    # The `server` fixture configures no LLM.
+    assert "no LLM is configured" in page.locator("#answer .notice").inner_text()
     page.close()
 
 
 def test_abstains_but_shows_closest_passages(server, browser):
     page = browser.new_page()
     page.goto(server + "/")
-    page.get_by_label("Question").fill("What is the boiling point of tungsten in kelvin?")
-    page.keyboard.press("Enter")
+    _ask(page, "What is the boiling point of tungsten in kelvin?", enter=True)
     page.wait_for_selector("#answer.abstained")
     assert "The reports don't say." in page.locator("#answer").inner_text()
     assert page.locator("#passages-title").inner_text() == "Closest passages"
@@ -181,8 +188,7 @@ def test_service_down_message(server, browser):
     page = browser.new_page()
     page.goto(server + "/")
     page.route("**/ask", lambda route: route.abort())
-    page.get_by_label("Question").fill("apprenticeships")
-    page.get_by_role("button", name="Search").click()
+    _ask(page, "apprenticeships")
     page.wait_for_function("document.getElementById('status').textContent.includes('Cannot reach')")
     page.close()
 
@@ -190,8 +196,7 @@ def test_service_down_message(server, browser):
 def test_narrow_screen(server, browser):
     page = browser.new_page(viewport={"width": 390, "height": 844})
     page.goto(server + "/")
-    page.get_by_label("Question").fill("What has Southwark done about apprenticeships?")
-    page.keyboard.press("Enter")
+    _ask(page, "What has Southwark done about apprenticeships?", enter=True)
     page.wait_for_selector("article.passage")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390  # nothing forces a horizontal scroll
@@ -203,9 +208,7 @@ def test_narrow_screen(server, browser):
 def test_generated_answer_streams_in(llm_server, browser):
     page = browser.new_page()
     page.goto(llm_server + "/")
-    page.get_by_label("Question").fill("Which council set up an energy company?")
-    page.get_by_label("Write the answer with the LLM").check()
-    page.get_by_role("button", name="Search").click()
+    _ask(page, "Which council set up an energy company?", generate=True)
     # Passages arrive first, then the answer grows word by word before it is final.
     page.wait_for_selector("article.passage")
     page.wait_for_function(

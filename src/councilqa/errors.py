@@ -23,3 +23,7 @@ class NotFoundError(CouncilQAError):
 
 class LLMError(CouncilQAError):
     """The configured LLM could not be reached or gave an unusable reply."""
+
+
+class SourceError(CorpusError):
+    """A report file cannot be read as its type says (encrypted, empty, corrupt, no text)."""

@@ -7,6 +7,7 @@ Every object that carries text also carries where it came from: the corpus file 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 
@@ -17,8 +18,10 @@ class Report:
     source: str
     title: str
     publisher: str
-    year: int
+    year: int | None
     sha256: str
+    format: str = "text"  # which Source extracted it: text, markdown, pdf, html, docx
+    pages: int = 0  # page count of the original file; 0 when it has no pages
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,7 @@ class Initiative:
     section: str
     spans: tuple[Span, ...]
     contact: str = ""
+    pages: tuple[int, int] | None = None  # first and last page of its spans, when paged
 
     @property
     def start(self) -> int:
@@ -66,11 +70,25 @@ class Chunk:
 
 
 @dataclass(frozen=True)
-class SearchParams:
-    """How a search ranks: BM25 variant, RRF constant and dense weight, how many candidates
-    each retriever over-fetches, and how wide a shown passage is (0 = the chunk as is)."""
+class Filters:
+    """Which initiatives a search may return; empty tuples mean no restriction.
 
-    bm25_variant: str = "plus"
+    Councils match by place (see councils.place_key), sources exactly, sections by
+    case-insensitive substring of the section name."""
+
+    councils: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    sections: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.councils or self.sources or self.sections)
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    """How a search ranks: RRF constant and dense weight, how many candidates each
+    retriever over-fetches, and how long a shown passage may be (characters)."""
+
     rrf_k: int = 10
     candidates: int = 100
     dense_weight: float = 1.5
@@ -78,24 +96,30 @@ class SearchParams:
 
 
 @dataclass(frozen=True)
-class Scores:
-    """Per-retriever evidence for one hit; rank is 1-based, None where not retrieved."""
+class Passage:
+    """What a reader is shown of an initiative: source[start:end], with the character spans
+    (absolute offsets into the source) of the sentences that matched the query."""
 
-    bm25: float | None = None
-    bm25_rank: int | None = None
-    dense: float | None = None
-    dense_rank: int | None = None
-    named_rank: int | None = None  # rank among initiatives of a council or section the query names
+    source: str
+    start: int
+    end: int
+    text: str  # source_text[start:end]
+    highlights: tuple[Span, ...] = ()
+    pages: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
 class Hit:
-    """A retrieved chunk with its initiative's metadata and its scores (higher = better)."""
+    """A retrieved initiative: its passage, the chunk that scored, and why (higher = better).
 
-    chunk: Chunk
+    `scores` maps evidence names to values ("bm25", "bm25_rank", "dense", "dense_rank",
+    "named_rank", ...), so a new retriever or reranker adds keys, not fields."""
+
     initiative: Initiative
+    passage: Passage
+    chunk_id: str
     score: float
-    scores: Scores = field(default_factory=Scores)
+    scores: Mapping[str, float | int | None] = field(default_factory=dict)
     rank: int = 0
 
 

@@ -1,0 +1,26 @@
+"""Retrieval engines behind one seam: `Retriever`, query in, chunk ids and scores out.
+
+A backend is a pair of retrievers (lexical and dense) opened from the index directory;
+the search pipeline fuses their rankings and never knows which engine answered. Adding a
+backend means writing one module with an `open_backend(index_dir, catalog)` function and
+naming it in `BACKENDS`; nothing in `search`, `answer` or `api` changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+
+from ..models import Filters
+
+
+class Retriever(Protocol):
+    """Ranks chunks for a query; higher score = better; honours filters before ranking."""
+
+    def search(
+        self, query: str, query_vector: np.ndarray | None, filters: Filters, k: int
+    ) -> Sequence[tuple[str, float]]:
+        """Up to k (chunk_id, score) pairs, best first, among chunks passing `filters`."""
+        ...

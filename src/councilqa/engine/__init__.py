@@ -9,6 +9,7 @@ naming it in `BACKENDS`; nothing in `search`, `answer` or `api` changes.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -24,3 +25,27 @@ class Retriever(Protocol):
     ) -> Sequence[tuple[str, float]]:
         """Up to k (chunk_id, score) pairs, best first, among chunks passing `filters`."""
         ...
+
+
+@dataclass(frozen=True)
+class ChunkRecord:
+    """What a backend indexes for one chunk: its id, the text BM25 reads (header + chunk
+    text), and the fields filters select on. Councils are place keys (councils.place_key)."""
+
+    id: str
+    initiative_id: str
+    text: str
+    councils: tuple[str, ...]
+    source: str
+    section: str
+
+
+@dataclass(frozen=True)
+class Backend:
+    """An opened backend: the lexical and the dense retriever over one set of chunks.
+
+    Filters passed to them are already resolved by the search pipeline: councils as place
+    keys, sources and sections as exact names."""
+
+    lexical: Retriever
+    dense: Retriever

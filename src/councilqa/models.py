@@ -69,6 +69,9 @@ class Chunk:
     indexed_text: str  # header + text: what the embedder and BM25 see
 
 
+MODES = ("hybrid", "dense", "bm25")  # the one list of retrieval modes
+
+
 @dataclass(frozen=True)
 class Filters:
     """Which initiatives a search may return; empty tuples mean no restriction.
@@ -93,6 +96,32 @@ class SearchParams:
     candidates: int = 100
     dense_weight: float = 1.5
     passage_chars: int = 1000
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    """Everything that decides the index's content; recorded in and checked against the
+    manifest (a change makes the index stale)."""
+
+    model: str
+    encoding: str = "cl100k_base"
+    chunk_tokens: int = 200
+    chunk_overlap: int = 32
+    chunk_header: bool = True
+    backend: str = "local"
+    qdrant_url: str | None = None
+
+
+@dataclass(frozen=True)
+class LLMConfig:
+    """Where and how to reach an OpenAI-compatible chat-completions endpoint."""
+
+    base_url: str
+    model: str
+    api_key: str | None = None
+    timeout_s: float = 30.0  # a deadline for the whole reply, not per read
+    max_tokens: int = 512
+    temperature: float = 0.1
 
 
 @dataclass(frozen=True)

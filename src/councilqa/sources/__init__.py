@@ -46,3 +46,21 @@ class Source(Protocol):
     def extract(self, path: Path) -> Extracted:
         """Extract the text, page map and metadata of the file at `path`."""
         ...
+
+
+# suffix -> extractor module: the one list of supported file types.
+SUFFIXES = {".txt": "text", ".md": "text"}
+
+
+def extract(path: Path) -> Extracted:
+    """Extract a report file with the extractor its suffix names."""
+    kind = SUFFIXES.get(path.suffix.lower())
+    if kind is None:
+        raise SourceError(
+            f"{path.name}: unsupported file type {path.suffix!r}; "
+            f"supported: {', '.join(sorted(SUFFIXES))}"
+        )
+    from importlib import import_module
+
+    module = import_module(f"{__name__}.{kind}")
+    return module.extract(path)

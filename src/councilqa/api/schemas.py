@@ -6,7 +6,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .models import Hit
+from ..models import MODES, Answer, Hit, Report
+
+Mode = Literal[MODES]  # type: ignore[valid-type]
 
 
 class Filters(BaseModel):
@@ -24,7 +26,7 @@ class SearchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     query: str = Field(..., description="The question; 1 to max_query_chars characters.")
     top_k: int = Field(5, ge=1, le=50)
-    mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
+    mode: Mode = "hybrid"
     filters: Filters = Field(default_factory=Filters)
 
 
@@ -35,22 +37,15 @@ class AskRequest(SearchRequest):
     stream: bool = False
 
 
-class PassageScores(BaseModel):
-    """Why a passage ranks where it does: each retriever's score and rank (None = not found)."""
+class SpanOut(BaseModel):
+    """A character range [start, end) of the report's extracted text."""
 
-    bm25: float | None
-    bm25_rank: int | None
-    dense: float | None
-    dense_rank: int | None
-    named_rank: int | None = Field(
-        None,
-        description="rank among the initiatives of a council "
-        "or section named in the query (hybrid only)",
-    )
+    start: int
+    end: int
 
 
 class Passage(BaseModel):
-    """One ranked passage, cited to source[start:end] of a corpus file."""
+    """One ranked initiative, cited to source[start:end] of its report's extracted text."""
 
     rank: int
     score: float
@@ -61,31 +56,33 @@ class Passage(BaseModel):
     section: str
     start: int
     end: int
+    pages: list[int] | None = Field(None, description="first and last page, for paged reports")
     text: str
-    scores: PassageScores
+    highlights: list[SpanOut] = Field(
+        default_factory=list, description="spans (report offsets) of the sentences that matched"
+    )
+    scores: dict[str, float | int | None] = Field(
+        description="each retriever's score and rank (None = not retrieved by it)"
+    )
 
     @classmethod
     def from_hit(cls, hit: Hit) -> Passage:
         """Build the response shape of a domain Hit."""
-        s = hit.scores
+        p, item = hit.passage, hit.initiative
         return cls(
             rank=hit.rank,
             score=hit.score,
-            initiative_id=hit.initiative.id,
-            source=hit.chunk.source,
-            title=hit.initiative.title,
-            councils=list(hit.initiative.councils),
-            section=hit.initiative.section,
-            start=hit.chunk.start,
-            end=hit.chunk.end,
-            text=hit.chunk.text,
-            scores=PassageScores(
-                bm25=s.bm25,
-                bm25_rank=s.bm25_rank,
-                dense=s.dense,
-                dense_rank=s.dense_rank,
-                named_rank=s.named_rank,
-            ),
+            initiative_id=item.id,
+            source=p.source,
+            title=item.title,
+            councils=list(item.councils),
+            section=item.section,
+            start=p.start,
+            end=p.end,
+            pages=list(p.pages) if p.pages else None,
+            text=p.text,
+            highlights=[SpanOut(start=s.start, end=s.end) for s in p.highlights],
+            scores=dict(hit.scores),
         )
 
 
@@ -95,11 +92,6 @@ class SearchResponse(BaseModel):
     query: str
     took_ms: float
     passages: list[Passage]
-
-
-class SpanOut(BaseModel):
-    start: int
-    end: int
 
 
 class InitiativeOut(BaseModel):
@@ -112,18 +104,27 @@ class InitiativeOut(BaseModel):
     section: str
     contact: str
     spans: list[SpanOut]
+    pages: list[int] | None
     text: list[str]
 
 
 class DocumentOut(BaseModel):
-    """One report of the corpus."""
+    """One report of the index."""
 
     source: str
     title: str
     publisher: str
-    year: int
+    year: int | None
     sha256: str
+    format: str
+    pages: int
     initiatives: int
+
+    @classmethod
+    def from_report(cls, r: Report, initiatives: int) -> DocumentOut:
+        """The response shape of a Report."""
+        return cls(source=r.source, title=r.title, publisher=r.publisher, year=r.year,
+                   sha256=r.sha256, format=r.format, pages=r.pages, initiatives=initiatives)  # fmt: skip
 
 
 class DocumentText(BaseModel):
@@ -137,6 +138,7 @@ class DocumentText(BaseModel):
     highlight_start: int
     highlight_end: int
     length: int
+    pages: list[int] | None = Field(None, description="pages of the highlighted span")
 
 
 class CouncilOut(BaseModel):
@@ -186,3 +188,29 @@ class AskResponse(BaseModel):
     reason: str
     llm: LLMInfo | None
     took_ms: float
+
+
+def ask_response(query: str, answer: Answer, took_ms: float) -> AskResponse:
+    """The /ask response for a domain Answer."""
+    llm = None
+    if answer.llm_model or answer.llm_error:
+        llm = LLMInfo(model=answer.llm_model or "", error=answer.llm_error,
+                      removed_citations=list(answer.removed_citations))  # fmt: skip
+    return AskResponse(
+        query=query,
+        answer=AnswerOut(
+            text=answer.text,
+            citations=[CitationOut(n=c.n, initiative_id=c.initiative_id, source=c.source,
+                                   start=c.start, end=c.end) for c in answer.citations],
+        ),  # fmt: skip
+        councils=[
+            CouncilGroup(council=g.council,
+                         initiatives=[CouncilInitiative(title=t, n=n) for t, n in g.initiatives])
+            for g in answer.councils
+        ],  # fmt: skip
+        passages=[Passage.from_hit(h) for h in answer.hits],
+        abstained=answer.abstained,
+        reason=answer.reason,
+        llm=llm,
+        took_ms=took_ms,
+    )

@@ -1,0 +1,49 @@
+"""The HTTP API: an app factory whose lifespan opens the index once.
+
+`create_app(settings)` wires the routers (one per resource: search, documents, service),
+the error handlers (domain errors to status codes in one place) and the limits. Routes are
+a few lines each: request schema in, one domain call, response schema out. Nothing heavy
+happens at import: `import councilqa.api` does not import the build pipeline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from .. import __version__
+from ..config import Settings, get_settings
+from ..embedding import Embedder
+from ..service import ServiceHolder
+from .errors import install_error_handlers
+from .limits import BodyLimit
+from .routes import documents, search, service
+
+
+def create_app(settings: Settings | None = None, embedder: Embedder | None = None) -> FastAPI:
+    """Build the app; `embedder` may be passed in (tests share one loaded model)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.holder = ServiceHolder(settings, embedder)
+        yield
+
+    app = FastAPI(
+        title="councilqa",
+        version=__version__,
+        lifespan=lifespan,
+        description="Cited answers from reports on what UK councils have done.",
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.add_middleware(BodyLimit)
+    for router in (search.router, documents.router, service.router):
+        app.include_router(router)
+    static = resources.files("councilqa") / "static"
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    return app

@@ -1,0 +1,49 @@
+"""POST /search and POST /ask."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import StreamingResponse
+
+from ...models import Filters
+from ...search import check_query
+from ..deps import ServiceDep, SettingsDep
+from ..schemas import AskRequest, AskResponse, Passage, SearchRequest, SearchResponse, ask_response
+from ..sse import encode
+
+router = APIRouter(tags=["search"])
+
+
+def _filters(body: SearchRequest) -> Filters:
+    f = body.filters
+    return Filters(tuple(f.councils), tuple(f.sources), tuple(f.sections))
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)
+
+
+@router.post("/search", response_model=SearchResponse)
+def search(body: SearchRequest, service: ServiceDep, settings: SettingsDep) -> SearchResponse:
+    """Ranked initiatives for a question, each cited to its report's exact span."""
+    started = time.perf_counter()
+    query = check_query(body.query, settings.max_query_chars)
+    hits = service.searcher.search(query, body.top_k, body.mode, _filters(body))
+    passages = [Passage.from_hit(h) for h in hits]
+    return SearchResponse(query=query, took_ms=_ms(started), passages=passages)
+
+
+@router.post("/ask", response_model=AskResponse)
+def ask(body: AskRequest, service: ServiceDep, settings: SettingsDep) -> Any:
+    """An answer built from the passages, every claim cited; SSE when `stream` is true."""
+    started = time.perf_counter()
+    query = check_query(body.query, settings.max_query_chars)
+    hits = service.searcher.search(query, body.top_k, body.mode, _filters(body))
+    if body.stream:
+        events = service.answerer.stream(query, hits, generate=body.generate)
+        return StreamingResponse(encode(query, events), media_type="text/event-stream")
+    answer = service.answerer.answer(query, hits, generate=body.generate)
+    return ask_response(query, answer, _ms(started))

@@ -1,0 +1,217 @@
+"""The catalogue: reports, their extracted texts, initiatives and chunk places, in SQLite.
+
+It is the one source of truth for report text: search passages, the reader route,
+/initiatives and the eval all read text from here, never from corpus/, so editing corpus/
+while serving changes nothing a client sees until a rebuild. Chunk text is not stored: a
+chunk is (initiative, start, end) into its report's text, read for the top k only. SQLite
+(standard library) keeps a million chunks on disk instead of in Python objects.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict
+from functools import lru_cache
+from pathlib import Path
+
+from .errors import IndexLoadError, NotFoundError
+from .models import Chunk, Initiative, Report, Span
+from .sources import page_of
+
+FILE = "catalog.sqlite"
+_SCHEMA = """
+CREATE TABLE reports (source TEXT PRIMARY KEY, title TEXT, publisher TEXT, year INTEGER,
+  sha256 TEXT, format TEXT, pages INTEGER, text TEXT, page_starts TEXT);
+CREATE TABLE initiatives (id TEXT PRIMARY KEY, source TEXT, title TEXT, councils TEXT,
+  section TEXT, spans TEXT, contact TEXT, pages TEXT);
+CREATE TABLE chunks (row INTEGER PRIMARY KEY, id TEXT UNIQUE, initiative_id TEXT,
+  source TEXT, start INTEGER, "end" INTEGER, text_hash TEXT);
+CREATE INDEX chunks_initiative ON chunks (initiative_id);
+CREATE TABLE councils (name TEXT PRIMARY KEY, initiatives INTEGER);
+CREATE TABLE sections (name TEXT PRIMARY KEY);
+"""
+
+
+def write_catalog(
+    path: Path,
+    reports: Sequence[tuple[Report, str, tuple[int, ...]]],
+    initiatives: Iterable[Initiative],
+    chunks: Iterable[tuple[Chunk, str]],
+) -> None:
+    """Write a new catalogue: (report, text, page starts), initiatives, (chunk, text hash)."""
+    initiatives = list(initiatives)
+    db = sqlite3.connect(path)
+    with db:
+        db.executescript(_SCHEMA)
+        db.executemany("INSERT INTO councils VALUES (?,?)", _council_counts(initiatives).items())
+        db.executemany(
+            "INSERT INTO sections VALUES (?)", sorted({(i.section,) for i in initiatives if i.section})
+        )
+        db.executemany(
+            "INSERT INTO reports VALUES (?,?,?,?,?,?,?,?,?)",
+            ((*_report_row(r), text, json.dumps(pages)) for r, text, pages in reports),
+        )
+        db.executemany(
+            "INSERT INTO initiatives VALUES (?,?,?,?,?,?,?,?)", map(_initiative_row, initiatives)
+        )
+        db.executemany(
+            "INSERT INTO chunks VALUES (?,?,?,?,?,?,?)",
+            ((row, c.id, c.initiative_id, c.source, c.start, c.end, h)
+             for row, (c, h) in enumerate(chunks)),
+        )  # fmt: skip
+    db.close()
+
+
+def _council_counts(initiatives: Iterable[Initiative]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for item in initiatives:
+        for council in item.councils:
+            counts[council] = counts.get(council, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def _report_row(r: Report) -> tuple:
+    return (r.source, r.title, r.publisher, r.year, r.sha256, r.format, r.pages)
+
+
+def _initiative_row(i: Initiative) -> tuple:
+    spans = json.dumps([[s.start, s.end] for s in i.spans])
+    pages = json.dumps(list(i.pages) if i.pages else None)
+    return (i.id, i.source, i.title, json.dumps(i.councils), i.section, spans, i.contact, pages)
+
+
+def _initiative(row: sqlite3.Row) -> Initiative:
+    pages = json.loads(row["pages"])
+    return Initiative(
+        id=row["id"],
+        source=row["source"],
+        title=row["title"],
+        councils=tuple(json.loads(row["councils"])),
+        section=row["section"],
+        spans=tuple(Span(s, e) for s, e in json.loads(row["spans"])),
+        contact=row["contact"],
+        pages=tuple(pages) if pages else None,  # type: ignore[arg-type]
+    )
+
+
+class Catalog:
+    """Read-only access to an index's catalogue; safe to share between threads (one
+    SQLite connection per thread)."""
+
+    def __init__(self, path: Path) -> None:
+        if not path.is_file():
+            raise IndexLoadError(f"{path} is missing: run `councilqa index` to rebuild")
+        self.path = path
+        self._local = threading.local()
+        self._text = lru_cache(maxsize=32)(self._read_text)
+        try:
+            self.reports = tuple(self._reports())
+            self.initiative_count = self._db().execute("SELECT count(*) FROM initiatives").fetchone()[0]
+            self.chunk_count = self._db().execute("SELECT count(*) FROM chunks").fetchone()[0]
+        except sqlite3.Error as exc:
+            raise IndexLoadError(f"{path} is corrupted ({exc}): rebuild the index") from exc
+
+    def _db(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True)
+            db.row_factory = sqlite3.Row
+            self._local.db = db
+        return db
+
+    def _reports(self) -> Iterator[Report]:
+        rows = self._db().execute(
+            "SELECT source, title, publisher, year, sha256, format, pages FROM reports "
+            "ORDER BY source"
+        )
+        for row in rows:
+            yield Report(*row)
+
+    def iter_initiatives(self) -> Iterator[Initiative]:
+        """Every initiative, in report order."""
+        for row in self._db().execute("SELECT * FROM initiatives ORDER BY rowid"):
+            yield _initiative(row)
+
+    def report(self, source: str) -> Report:
+        """One report's entry; NotFoundError naming where the valid ones are listed."""
+        found = next((r for r in self.reports if r.source == source), None)
+        if found is None:
+            raise NotFoundError(f"no report {source[:200]!r}; see GET /documents")
+        return found
+
+    def initiative(self, initiative_id: str) -> Initiative:
+        """One initiative by id; NotFoundError if the index has none with it."""
+        found = self.initiatives([initiative_id])
+        if not found:
+            raise NotFoundError(f"no initiative with id {initiative_id[:100]!r}")
+        return found[initiative_id]
+
+    def initiatives(self, ids: Sequence[str]) -> dict[str, Initiative]:
+        """Initiatives by id; unknown ids are left out."""
+        marks = ",".join("?" * len(ids))
+        rows = self._db().execute(f"SELECT * FROM initiatives WHERE id IN ({marks})", list(ids))
+        return {row["id"]: _initiative(row) for row in rows}
+
+    def text(self, source: str) -> str:
+        """A report's extracted text: what every offset and citation refers to."""
+        self.report(source)
+        return self._text(source)[0]
+
+    def page_starts(self, source: str) -> tuple[int, ...]:
+        """Where each page of the report starts in its text; () when it has no pages."""
+        self.report(source)
+        return self._text(source)[1]
+
+    def page_range(self, source: str, start: int, end: int) -> tuple[int, int] | None:
+        """First and last page of text[start:end], or None for unpaged reports."""
+        starts = self.page_starts(source)
+        first, last = page_of(starts, start), page_of(starts, max(start, end - 1))
+        return (first, last) if first and last else None
+
+    def _read_text(self, source: str) -> tuple[str, tuple[int, ...]]:
+        row = self._db().execute(
+            "SELECT text, page_starts FROM reports WHERE source = ?", (source,)
+        ).fetchone()
+        return row[0], tuple(json.loads(row[1]))
+
+    def chunks(self, chunk_ids: Sequence[str]) -> dict[str, Chunk]:
+        """Chunks by id (text filled from the report's text); unknown ids are left out."""
+        marks = ",".join("?" * len(chunk_ids))
+        rows = self._db().execute(
+            f'SELECT id, initiative_id, source, start, "end" FROM chunks WHERE id IN ({marks})',
+            list(chunk_ids),
+        )
+        found = {}
+        for cid, iid, source, start, end in rows:
+            text = self.text(source)[start:end]
+            found[cid] = Chunk(cid, iid, source, start, end, text, text)
+        return found
+
+    def text_hashes(self) -> dict[str, int]:
+        """Text hash -> chunk row, for reusing vectors of unchanged chunks in a rebuild."""
+        return {h: row for row, h in self._db().execute("SELECT row, text_hash FROM chunks")}
+
+    def chunk_ids(self) -> list[str]:
+        """Every chunk id in row order."""
+        return [r[0] for r in self._db().execute("SELECT id FROM chunks ORDER BY row")]
+
+    def councils(self) -> dict[str, int]:
+        """Council name -> how many initiatives name it, sorted by name."""
+        return dict(self._db().execute("SELECT name, initiatives FROM councils ORDER BY name"))
+
+    def initiative_counts(self) -> dict[str, int]:
+        """Report source -> how many initiatives it was split into."""
+        rows = self._db().execute("SELECT source, count(*) FROM initiatives GROUP BY source")
+        return dict(rows)
+
+    def sections(self) -> list[str]:
+        """Every section name, sorted."""
+        return [r[0] for r in self._db().execute("SELECT name FROM sections ORDER BY name")]
+
+
+def report_dict(report: Report) -> dict:
+    """A report entry as plain data (for manifests and JSON)."""
+    return asdict(report)

@@ -15,18 +15,9 @@ def test_search_shape_and_citations(client):
     assert [p["rank"] for p in body["passages"]] == list(range(1, 8))
     first = body["passages"][0]
     assert set(first) == {
-        "rank",
-        "score",
-        "initiative_id",
-        "source",
-        "title",
-        "councils",
-        "section",
-        "start",
-        "end",
-        "text",
-        "scores",
-    }
+        "rank", "score", "initiative_id", "source", "title", "councils", "section",
+        "start", "end", "pages", "text", "highlights", "scores",
+    }  # fmt: skip
     assert set(first["scores"]) == {"bm25", "bm25_rank", "dense", "dense_rank", "named_rank"}
     assert any("Liverpool City Council" in p["councils"] for p in body["passages"][:3])
 
@@ -78,7 +69,7 @@ def test_filters(client):
         (
             {"query": "housing", "filters": {"sources": ["nope.txt"]}},
             422,
-            "unknown source 'nope.txt'. Valid sources: 000_",
+            "unknown source 'nope.txt'. The 5 valid values: GET /documents",
         ),
         (
             {"query": "housing", "filters": {"colour": ["red"]}},
@@ -170,6 +161,33 @@ def test_councils_sections_health_docs(client):
     assert health["status"] == "ok" and health["counts"]["chunks"] > 0
     assert client.get("/docs").status_code == 200
     assert "/search" in client.get("/openapi.json").json()["paths"]
+
+
+def test_edits_to_the_corpus_change_nothing_served(tmp_path, embedder, built_index, settings):
+    """Text comes from the index's catalogue: an edited report (a preface, a bad byte)
+    changes no passage, reader window or initiative until a rebuild."""
+    import shutil
+
+    from fastapi.testclient import TestClient
+
+    from councilqa.api import create_app
+
+    from .conftest import copy_corpus, make_settings
+
+    corpus = copy_corpus(tmp_path / "corpus")
+    index = tmp_path / "index"
+    shutil.copytree(settings.index_dir, index)
+    with TestClient(create_app(make_settings(corpus, index), embedder)) as c:
+        before = c.post("/search", json=QUERY | {"top_k": 10}).json()["passages"]
+        for path in corpus.glob("*.txt"):
+            path.write_bytes(b"A thirty-character preface...\n" + path.read_bytes() + b"\xff")
+        after = c.post("/search", json=QUERY | {"top_k": 10}).json()["passages"]
+        assert after == before
+        for p in after:
+            window = c.get(f"/documents/{p['source']}/text", params={"start": p["start"], "end": p["end"], "context": 0})
+            assert window.status_code == 200 and window.json()["text"] == p["text"]
+            item = c.get(f"/initiatives/{p['initiative_id']}")
+            assert item.status_code == 200
 
 
 def test_unknown_route_and_method(client):

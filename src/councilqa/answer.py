@@ -44,7 +44,7 @@ def should_abstain(hits: Sequence[Hit], min_dense: float) -> tuple[bool, str]:
     question (its cosine below `min_dense`, calibrated on the eval's unanswerable set)."""
     if not hits:
         return True, "no passage matched the question"
-    best = max((h.scores.dense for h in hits if h.scores.dense is not None), default=None)
+    best = max((float(d) for h in hits if (d := h.scores.get("dense")) is not None), default=None)
     if best is not None and best < min_dense:
         return True, (
             f"the closest passage is a weak match (cosine {best:.2f} < {min_dense:.2f}); "

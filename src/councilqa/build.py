@@ -45,6 +45,7 @@ class Previous:
 
     texts: dict[str, tuple[str, str, tuple[int, ...]]]  # source -> (sha256, text, pages)
     vectors: dict[str, np.ndarray]  # chunk text hash -> vector
+    onnx: Path | None = None  # the query model's export, when of the same model
 
 
 def expected_manifest(config: BuildConfig, reports: Sequence[Report]) -> dict[str, Any]:
@@ -91,7 +92,8 @@ def build_index(
     build = store.BuildDir(index_dir)
     try:
         manifest = _write(build.path, corpus_dir, reports, extracted, initiatives, chunks, hashes,
-                          vectors, config, embedder, index_dir)  # fmt: skip
+                          vectors, config)  # fmt: skip
+        manifest["query_embedder"] = _query_model(embedder, build.path / "onnx", previous.onnx)
         manifest |= {
             "embedded": {"new": fresh, "reused": len(chunks) - fresh},
             "build_seconds": round(time.perf_counter() - started, 2),
@@ -117,7 +119,8 @@ def _previous(index_dir: Path, config: BuildConfig) -> Previous:
     if manifest.get("model") != config.model:
         return Previous(texts, {})
     stored = np.load(index_dir / "vectors.npy", mmap_mode="r")
-    return Previous(texts, {h: stored[row] for h, row in catalog.text_hashes().items()})
+    onnx = index_dir / "onnx" if (index_dir / "onnx" / "model.onnx").is_file() else None
+    return Previous(texts, {h: stored[row] for h, row in catalog.text_hashes().items()}, onnx)
 
 
 def _extract(
@@ -188,8 +191,6 @@ def _write(
     hashes: list[str],
     vectors: np.ndarray,
     config: BuildConfig,
-    embedder: Embedder,
-    index_dir: Path,
 ) -> dict[str, Any]:
     """Write every file of the new index into `target`; returns the manifest (no files yet)."""
     rows = [(r, *extracted[r.source]) for r in reports]
@@ -205,7 +206,6 @@ def _write(
         "counts": {"reports": len(reports), "initiatives": len(initiatives), "chunks": len(chunks)},
         "reports": [asdict(r) for r in reports],
         "backend_info": backend,
-        "query_embedder": _query_model(embedder, target / "onnx", index_dir / "onnx", config),
         "versions": _versions(),
     }
 
@@ -229,11 +229,11 @@ def _record(chunk: Chunk, item: Initiative) -> ChunkRecord:
     return ChunkRecord(chunk.id, item.id, chunk.indexed_text, councils, item.source, item.section)
 
 
-def _query_model(embedder: Embedder, target: Path, old: Path, config: BuildConfig) -> str:
+def _query_model(embedder: Embedder, target: Path, old: Path | None) -> str:
     """Reuse the previous ONNX export of the same model, else export it anew."""
     from .embedding import SentenceTransformerEmbedder, export_onnx
 
-    if (old / "model.onnx").is_file() and store.read_manifest(old.parent).get("model") == config.model:
+    if old is not None:
         shutil.copytree(old, target)
         return "onnx"
     if isinstance(embedder, SentenceTransformerEmbedder) and export_onnx(embedder, target):

@@ -40,9 +40,9 @@ def _end_at_boundary(text: str, end: int, limit: int) -> int:
     """Move `end` back to a sentence end (else a word end), never before `limit`."""
     if end <= limit:
         return limit
-    cut = max(text.rfind(". ", limit, end), text.rfind("\n", limit, end))
-    if cut > limit:
-        return cut + 1
+    stop, line = text.rfind(". ", limit, end), text.rfind("\n", limit, end)
+    if max(stop, line) > limit:
+        return stop + 1 if stop > line else len(text[:line].rstrip())
     space = text.rfind(" ", limit, end)
     return space if space > limit else end
 

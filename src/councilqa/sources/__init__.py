@@ -14,6 +14,7 @@ OCR, legacy `.doc`, spreadsheets, and guessing a type from content rather than s
 from __future__ import annotations
 
 import bisect
+import codecs
 import re
 from dataclasses import dataclass
 from importlib import import_module
@@ -76,7 +77,7 @@ def extract(path: Path) -> Extracted:
         )
     if not path.is_file():
         raise SourceError(f"{path} does not exist or is not a file")
-    source: Source = import_module(f".{name}", __name__)  # type: ignore[assignment]
+    source: Source = import_module(f".{name}", __name__)
     return source.extract(path)
 
 
@@ -113,8 +114,8 @@ def sniff(data: bytes) -> str:
         return "XML or HTML"
     if not head:
         return "an empty file"
-    try:
-        head.decode("utf-8")
+    try:  # incremental: the 1024-byte cut may split a character
+        codecs.getincrementaldecoder("utf-8")().decode(head)
     except UnicodeDecodeError:
         return "binary data of an unknown type"
     return "plain text"

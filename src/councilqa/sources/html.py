@@ -15,6 +15,8 @@ from pathlib import Path
 from ..errors import SourceError
 from . import Extracted, year_in
 
+MIN_WORDS = 25  # as the initiative parser's: fewer words cannot describe a project
+
 
 def extract(path: Path) -> Extracted:
     """Main text (markdown-ish) and metadata of the saved web page at `path`."""
@@ -32,7 +34,9 @@ def extract(path: Path) -> Extracted:
         include_comments=False,
         include_tables=True,
     )
-    if not text or not text.strip():
+    # On a page with no article trafilatura falls back to whatever text there is (a menu);
+    # fewer words than one initiative needs is that, not a report.
+    if not text or len(text.split()) < MIN_WORDS:
         raise SourceError(f"{path} has no main text to index")
     # extensive=False: dates from <meta> tags only; guessing from the page's text is slow
     # (seconds) and picks up any date the report mentions.

@@ -8,7 +8,7 @@ from pydantic import SecretStr
 
 from councilqa.answer import Answerer, check_citations, fit_passages, is_list_question
 from councilqa.api import create_app
-from councilqa.chunking import token_counter
+from councilqa.text import token_counter
 
 from .fake_llm import FakeLLM
 
@@ -22,7 +22,7 @@ def llm():
 
 
 @pytest.fixture()
-def llm_client(settings, searcher, llm):
+def llm_client(settings, embedder, built_index, llm):
     llm.mode, llm.requests[:] = "ok", []
     configured = settings.model_copy(
         update={
@@ -33,7 +33,7 @@ def llm_client(settings, searcher, llm):
             "llm_context_tokens": 1200,
         }
     )
-    with TestClient(create_app(configured, searcher)) as client:
+    with TestClient(create_app(configured, embedder)) as client:
         yield client
 
 
@@ -136,7 +136,7 @@ def test_passages_are_never_cut(searcher):
     count = token_counter("cl100k_base")
     blocks = fit_passages(hits, 600, count)
     for n, block in enumerate(blocks, start=1):
-        assert block.endswith(hits[n - 1].chunk.text)
+        assert block.endswith(hits[n - 1].passage.text)
     assert sum(count(b) for b in blocks) <= 600
 
 
@@ -166,11 +166,11 @@ def test_llm_failures_keep_the_evidence(llm_client, llm, mode, error):
     assert body["passages"] and body["answer"]["citations"]  # the extractive answer
 
 
-def test_unreachable_llm(settings, searcher):
+def test_unreachable_llm(settings, embedder, built_index):
     configured = settings.model_copy(
         update={"llm_base_url": "http://127.0.0.1:9/v1", "llm_timeout_s": 2}
     )
-    with TestClient(create_app(configured, searcher)) as client:
+    with TestClient(create_app(configured, embedder)) as client:
         body = client.post("/ask", json={"query": ENERGY, "generate": True}).json()
     assert "could not reach the LLM" in body["llm"]["error"] and body["passages"]
 
@@ -211,5 +211,7 @@ def test_streaming_timeout_mid_reply(llm_client, llm):
 
 def test_answerer_without_llm_streams_extractive(searcher):
     answerer = Answerer(None, min_dense=0.3)
-    events = _events("".join(answerer.stream(ENERGY, searcher.search(ENERGY, 5))))
+    hits = searcher.search(ENERGY, 5)
+    events = list(answerer.stream(ENERGY, hits))
     assert [e for e, _ in events] == ["passages", "delta", "done"]
+    assert events[0][1] == hits and events[1][1] == events[2][1].text

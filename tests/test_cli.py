@@ -47,7 +47,8 @@ def test_index_if_stale_is_a_no_op_when_current(env, capsys):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["search", "   "], "the question is empty"),
+        (["search", "   "], "query is empty"),
+        (["search", "x", "--mode", "bm25", "--section", ""], "unknown section ''"),
         (["search", "housing", "--council", "Atlantis"], "unknown council 'Atlantis'"),
         (["search", "housing", "--source", "nope.txt"], "unknown source 'nope.txt'"),
     ],
@@ -80,7 +81,19 @@ def test_bad_setting_is_a_message(tmp_path):
     assert "invalid setting" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_bad_arguments_exit_non_zero(capsys):
+@pytest.mark.parametrize("value", ["0", "500", "many", "-1"])
+def test_bad_top_k_is_one_short_message(capsys, value):
     with pytest.raises(SystemExit) as exc:
-        cli.main(["search", "x", "--top-k", "500"])
+        cli.main(["search", "x", "--top-k", value])
     assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "is not a whole number from 1 to 50" in err and "49" not in err.split("--top-k")[-1]
+
+
+def test_eval_help_describes_every_option(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["eval", "--help"])
+    out = capsys.readouterr().out
+    for option in ("--questions", "--top-k", "--mode", "--baseline", "--split", "--out"):
+        line = next(line for line in out.splitlines() if line.strip().startswith(option))
+        assert len(line.split(maxsplit=2)) >= 2, line  # a description follows the option

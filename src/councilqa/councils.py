@@ -85,8 +85,8 @@ def normalise_council(place: str, suffix: str) -> str | None:
     if city_of and suffix == "Council":
         place, suffix = city_of[1], "City Council"
     place = _own_place(_trim_place(place.replace("&", "and")))
-    if not place or place.lower() in _NOT_PLACE:
-        return None
+    if not place or place.split()[-1].lower() in _NOT_PLACE:
+        return None  # "Most Improved Council", "Bassetlaw Youth Council": not a local authority
     suffix = _ABBREVIATIONS.get(suffix, suffix)
     if suffix == "Combined Authority":
         return f"{place} Combined Authority"

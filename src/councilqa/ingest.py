@@ -57,6 +57,7 @@ BACK_MATTER_SHARE = 0.2  # back matter is looked for in this last share of a rep
 ALPHABET_RESTART = 4  # letters an entrant must sort before the last to restart a shortlist
 EXAMPLE_WORDS = 40  # a new example names its council within its first sentence or two
 MIN_WORDS = 25  # fewer words than this cannot describe a project: a caption or a stray line
+MIN_EXAMPLE_WORDS = 12  # ... unless it is one sentence on what a council it names did
 MAX_HEADINGS = 3  # number, council/byline and title: more stacked headings are a list
 
 
@@ -310,12 +311,13 @@ def _is_list(block: Block) -> bool:
 
 
 def _is_box(draft: _Draft) -> bool:
-    """A boxed panel: a section heading, one lead line ending in a colon, then a list."""
+    """A boxed panel: a section heading, perhaps a lead line ending in a colon, then a list."""
+    lead = draft.body[:-1]
     return (
         any(h.kind == "section" for h in draft.headings)
-        and len(draft.body) == 2
-        and draft.body[0].clean.endswith(":")
-        and _is_list(draft.body[1])
+        and len(lead) <= 1
+        and all(b.clean.endswith(":") for b in lead)
+        and _is_list(draft.body[-1])
     )
 
 
@@ -445,11 +447,14 @@ def to_initiatives(
         title = _title(draft)
         councils = _councils(draft, gazetteer)
         spans = _spans(draft.headings + draft.body + draft.contacts, blocks)
-        if len(body.split()) < MIN_WORDS and not draft.headings and result:
+        words = len(body.split())
+        if councils and draft.body and MIN_EXAMPLE_WORDS <= words < MIN_WORDS:
+            words = MIN_WORDS  # one sentence on what a named council did is an example
+        if words < MIN_WORDS and not draft.headings and result:
             # A fragment cut off an entry stays reachable, in the entry it followed.
             result[-1] = _with_spans(result[-1], spans)
             continue
-        if len(body.split()) < MIN_WORDS or _is_front_matter(draft, title, councils):
+        if words < MIN_WORDS or _is_front_matter(draft, title, councils):
             continue
         if body in by_body:
             first = result[by_body[body]]

@@ -4,13 +4,18 @@ The rules are general, written for reports extracted from PDFs and web pages:
 - a report is a sequence of blocks (runs of non-blank lines) with exact offsets;
 - a block is a heading, an item number, a contact, part of a contents page or body text;
 - a section is a heading listed on the report's contents page, an all-capitals heading,
-  a top-level markdown heading, or an award category ("... – sponsored by ...");
-- an initiative starts at a heading or number after body text, or at a body paragraph that
-  opens by naming a council other than the current one (items giving several councils'
-  examples); a paragraph that opens in lower case continues the one before, even across an
-  interrupting heading or box (sentences cut at page breaks);
-- front and back matter (contents, forewords, messages, member lists, contact blocks) and
-  blocks too short to describe a project are not initiatives; repeated entries are kept once.
+  a top-level markdown heading, or an award category ("... – sponsored by ..."); a boxed
+  panel (a section of one lead line and a list) does not change the section of what follows,
+  and an award category ends where its alphabetical list of entrants starts again;
+- an initiative starts at a heading or number after body text, or at a body paragraph whose
+  first sentences name a council the current one does not (entries with no heading line,
+  items giving several councils' examples); a paragraph that opens in lower case continues
+  the unfinished one before, even across an interrupting heading or box;
+- contact blocks and bylines stay in their initiative's spans (and in `contact`);
+- front matter (contents, forewords, messages, member lists), back matter (the last pages:
+  notes, thanks, publisher details, a web page's sign-in links) and blocks too short to
+  describe a project are not initiatives; a repeated entry is one initiative with a span
+  at each place it appears.
 It deliberately knows nothing of any one report: no line numbers and no per-file tables.
 
 `PARSER_VERSION` is bumped by hand when a rule changes what initiatives come out: the
@@ -26,7 +31,8 @@ from dataclasses import dataclass, field, replace
 from .councils import find_councils, find_places, place_key
 from .models import Initiative, Span
 
-PARSER_VERSION = "2"
+PARSER_VERSION = "3"
+
 _BLOCK = re.compile(r"(?:[^\n]*\S[^\n]*(?:\n|$))+")
 _MARKUP = re.compile(r"[*#_]+|\[|\]\(#\)")
 _EMAIL = re.compile(r"\S+@\S+\.\w+")
@@ -42,7 +48,16 @@ _FURNITURE = re.compile(
     r"our values|acknowledg|notes$|references$|.*group office$)",
     re.I,
 )
+_BACK_MATTER = re.compile(
+    r"^(thank you to|thanks to all|sign in\b|compiled and edited|published by|designed by|"
+    r"printed by|©|copyright\b)",
+    re.I,
+)
+BACK_MATTER_SHARE = 0.2  # back matter is looked for in this last share of a report's blocks
+ALPHABET_RESTART = 4  # letters an entrant must sort before the last to restart a shortlist
+EXAMPLE_WORDS = 40  # a new example names its council within its first sentence or two
 MIN_WORDS = 25  # fewer words than this cannot describe a project: a caption or a stray line
+MIN_EXAMPLE_WORDS = 12  # ... unless it is one sentence on what a council it names did
 MAX_HEADINGS = 3  # number, council/byline and title: more stacked headings are a list
 
 
@@ -53,7 +68,7 @@ class Block:
     start: int
     end: int
     raw: str
-    kind: str = "body"  # body | heading | section | number | contact | contents
+    kind: str = "body"  # body | heading | section | number | contact | contents | back
     level: int = 0  # markdown heading level, 0 when none
 
     @property
@@ -70,7 +85,7 @@ class _Draft:
     inherited_title: str = ""  # the item heading, for the second council of a shared item
     headings: list[Block] = field(default_factory=list)
     body: list[Block] = field(default_factory=list)
-    contact: list[str] = field(default_factory=list)
+    contacts: list[Block] = field(default_factory=list)
 
 
 def split_blocks(text: str) -> list[Block]:
@@ -88,8 +103,10 @@ def _is_heading_like(block: Block) -> bool:
     text = block.clean
     if block.level:
         return True
-    if "\n" in block.raw.strip() or len(text) > 130 or len(text.split()) > 16:
+    if "\n" in block.raw.strip():
         return False
+    if (len(text) > 130 or len(text.split()) > 16) and len(find_councils(text)) < 2:
+        return False  # too long for a heading, unless it lists an entry's councils
     if text[-1] in ".,;:!?" or text.startswith(("-", "•", "(")):
         return False
     return text[0].isupper() or text[0].isdigit() or text[0] in "'\"‘“"
@@ -230,9 +247,13 @@ def _section_name(text: str, entries: set[str]) -> str:
     return " ".join(words)
 
 
-def _opening_councils(block: Block, gazetteer: dict[str, str]) -> list[str]:
+def _first_words(block: Block, words: int) -> str:
+    return " ".join(block.clean.split()[:words])
+
+
+def _opening_councils(block: Block, gazetteer: dict[str, str], words: int = 12) -> list[str]:
     """Councils named in the first dozen words of a block: whose paragraph this is."""
-    opening = " ".join(block.clean.split()[:12])
+    opening = _first_words(block, words)
     return find_councils(opening) or find_places(opening, gazetteer)
 
 
@@ -245,17 +266,17 @@ def _continues(block: Block) -> bool:
 def group(blocks: list[Block], sections: dict[str, str], gazetteer: dict[str, str]) -> list[_Draft]:
     """Walk classified blocks and assemble drafts of initiatives."""
     drafts: list[_Draft] = []
-    section = ""
+    section = outer = ""
     draft = _Draft(section)
     for block in blocks:
-        if block.kind == "contents":
+        if block.kind in {"contents", "back"}:
             continue
         if block.kind == "contact":
-            (draft if draft.body or not drafts else drafts[-1]).contact.append(block.clean)
+            (draft if draft.body or not drafts else drafts[-1]).contacts.append(block)
             continue
         if block.kind in {"heading", "section", "number"}:
             if block.kind == "section":
-                section = sections.get(_key(block.clean), block.clean)
+                outer, section = section, sections.get(_key(block.clean), block.clean)
             if draft.body:
                 drafts.append(draft)
                 draft = _Draft(section)
@@ -264,9 +285,9 @@ def group(blocks: list[Block], sections: dict[str, str], gazetteer: dict[str, st
             # the last few belong to the item that follows.
             draft.headings = [*draft.headings, block][-MAX_HEADINGS:]
             continue
-        previous = draft if draft.body else (drafts[-1] if drafts and drafts[-1].body else None)
-        if _continues(block) and previous is not None:
-            previous.body.append(block)
+        unfinished = _unfinished(draft, drafts)
+        if _continues(block) and unfinished is not None:
+            unfinished.body.append(block)
             continue
         if draft.body and _names_new_council(draft, block, gazetteer):
             drafts.append(draft)
@@ -275,26 +296,64 @@ def group(blocks: list[Block], sections: dict[str, str], gazetteer: dict[str, st
             shared = not (find_councils(title) or find_places(title, gazetteer))
             draft = _Draft(section, inherited_title=title if shared else "")
         draft.body.append(block)
+        if _is_box(draft):
+            # A boxed panel sits inside a section: what follows it is the outer section's.
+            drafts.append(draft)
+            section = outer
+            draft = _Draft(section)
     if draft.body:
         drafts.append(draft)
     return drafts
 
 
+def _is_list(block: Block) -> bool:
+    return all(line.lstrip().startswith(("- ", "• ", "* ")) for line in block.raw.splitlines())
+
+
+def _is_box(draft: _Draft) -> bool:
+    """A boxed panel: a section heading, perhaps a lead line ending in a colon, then a list."""
+    lead = draft.body[:-1]
+    return (
+        any(h.kind == "section" for h in draft.headings)
+        and len(lead) <= 1
+        and all(b.clean.endswith(":") for b in lead)
+        and _is_list(draft.body[-1])
+    )
+
+
+def _unfinished(draft: _Draft, drafts: list[_Draft]) -> _Draft | None:
+    """The draft a lower-case paragraph continues: the latest one (a box aside) whose text
+    stops mid-sentence, else the latest one with text."""
+    recent = [d for d in [draft, *reversed(drafts[-3:])] if d.body]
+    for candidate in recent:
+        if not _is_box(candidate) and candidate.body[-1].clean[-1:] not in '.!?:”"’)':
+            return candidate
+    return recent[0] if recent else None
+
+
+def _named(draft: _Draft, gazetteer: dict[str, str]) -> set[str]:
+    """Place keys of the councils a draft names: in its headings, anywhere in its first
+    paragraph, and in the first sentences of its other paragraphs."""
+    texts = [h.clean for h in draft.headings] + [draft.body[0].clean]
+    texts += [_first_words(b, EXAMPLE_WORDS) for b in draft.body[1:]]
+    names = [c for t in texts for c in find_councils(t) + find_places(t, gazetteer)]
+    return {place_key(c) for c in names}
+
+
 def _names_new_council(draft: _Draft, block: Block, gazetteer: dict[str, str]) -> bool:
-    """True when `block` opens with a council the draft, which already names one, does not."""
+    """True when `block` starts another council's entry or example.
+
+    Under a heading that is only a council's name, only a paragraph opening with another
+    council starts a new one; otherwise a council named in the paragraph's first sentences
+    does (entries with no heading line, a second example given under a topic heading)."""
+    current = _named(draft, gazetteer)
     opening = _opening_councils(block, gazetteer)
-    if not opening:
-        return False
-    current = {
-        place_key(c)
-        for b in draft.headings + draft.body
-        for c in _opening_councils(b, gazetteer)
-        + find_councils(b.clean if b is draft.body[0] else "")
-    }
     if not current:
         # An unnamed opening of two or more paragraphs is an entry of its own, not an intro.
-        return len(draft.body) >= 2
-    return not current & {place_key(c) for c in opening}
+        return bool(opening) and len(draft.body) >= 2
+    if not any(_only_councils(h.clean) for h in draft.headings):
+        opening = _opening_councils(block, gazetteer, EXAMPLE_WORDS)
+    return bool(opening) and not current & {place_key(c) for c in opening}
 
 
 def _spans(members: list[Block], report: list[Block]) -> tuple[Span, ...]:
@@ -361,30 +420,48 @@ def _normalised_body(draft: _Draft) -> str:
     return re.sub(r"\W+", " ", " ".join(b.clean for b in draft.body)).strip().lower()
 
 
+def _is_front_matter(draft: _Draft, title: str, councils: list[str]) -> bool:
+    """A foreword, a message or a cover page; later items with their own heading are kept."""
+    opens_section = any(h.kind == "section" for h in draft.headings)
+    return (
+        any(_FURNITURE.match(h.clean) for h in draft.headings)
+        or bool(_FURNITURE.match(title))
+        or bool(_FURNITURE.match(draft.section) and opens_section)
+        or not (draft.headings or draft.section or councils)  # text before any heading
+    )
+
+
+def _with_spans(item: Initiative, spans: tuple[Span, ...]) -> Initiative:
+    return replace(item, spans=tuple(sorted({*item.spans, *spans}, key=lambda s: s.start)))
+
+
 def to_initiatives(
     source: str, drafts: list[_Draft], gazetteer: dict[str, str], blocks: list[Block]
 ) -> list[Initiative]:
-    """Turn drafts into initiatives, dropping front matter, fragments and repeated entries."""
-    seen: set[str] = set()
-    result = []
+    """Turn drafts into initiatives, dropping front matter and fragments; a repeated entry
+    becomes one initiative with a span at each place (its id from the text, so stable)."""
+    by_body: dict[str, int] = {}
+    result: list[Initiative] = []
     for draft in drafts:
         body = _normalised_body(draft)
         title = _title(draft)
         councils = _councils(draft, gazetteer)
-        if len(body.split()) < MIN_WORDS or body in seen:
+        spans = _spans(draft.headings + draft.body + draft.contacts, blocks)
+        words = len(body.split())
+        if councils and draft.body and MIN_EXAMPLE_WORDS <= words < MIN_WORDS:
+            words = MIN_WORDS  # one sentence on what a named council did is an example
+        if words < MIN_WORDS and not draft.headings and result:
+            # A fragment cut off an entry stays reachable, in the entry it followed.
+            result[-1] = _with_spans(result[-1], spans)
             continue
-        opens_section = any(h.kind == "section" for h in draft.headings)
-        furniture = any(_FURNITURE.match(h.clean) for h in draft.headings)
-        if (
-            furniture
-            or _FURNITURE.match(title)
-            or (_FURNITURE.match(draft.section) and opens_section)
-        ):
-            continue  # a foreword or a message; later items with their own heading are kept
-        if not draft.headings and not draft.section and not councils:
-            continue  # text before any heading: a cover page or an unheaded foreword
-        seen.add(body)
-        members = draft.headings + draft.body
+        if words < MIN_WORDS or _is_front_matter(draft, title, councils):
+            continue
+        if body in by_body:
+            first = result[by_body[body]]
+            result[by_body[body]] = _with_spans(first, spans)
+            continue
+        by_body[body] = len(result)
+        contact = " | ".join(b.clean for b in draft.contacts)
         result.append(
             Initiative(
                 id=_initiative_id(source, body),
@@ -392,10 +469,52 @@ def to_initiatives(
                 title=title,
                 councils=tuple(councils),
                 section=draft.section,
-                spans=_spans(members, blocks),
-                contact=" | ".join(draft.contact),
+                spans=spans,
+                contact=contact,
             )
         )
+    return result
+
+
+def _mark_back_matter(blocks: list[Block]) -> None:
+    """Mark the report's back matter (notes, thanks, publisher, sign-in links) as "back":
+    from the first block in its last pages that opens with such words or is such a heading."""
+    for block in blocks[int(len(blocks) * (1 - BACK_MATTER_SHARE)) :]:
+        text = block.clean
+        heading = block.kind in {"heading", "section"} and bool(_FURNITURE.search(text))
+        if heading or _BACK_MATTER.match(text):
+            for later in blocks[blocks.index(block) :]:
+                later.kind = "back"
+            return
+
+
+def _order_letter(item: Initiative) -> str:
+    return place_key(item.councils[0])[:1] if item.councils else ""
+
+
+def _restarts(items: list[Initiative], i: int, last: str) -> bool:
+    """True when entry `i` sorts well before the entry before it and the next one of its
+    section carries on from it: the alphabet of a shortlist has started again."""
+    letter = _order_letter(items[i])
+    later = [_order_letter(n) for n in items[i + 1 :] if n.section == items[i].section]
+    after = next((f for f in later if f), "")
+    return bool(last) and ord(letter) < ord(last) - ALPHABET_RESTART and letter <= after <= last
+
+
+def _end_unheaded_categories(items: list[Initiative], categories: set[str]) -> list[Initiative]:
+    """Clear an award category's label from its entries after its list ends unheaded.
+
+    Shortlists run alphabetically by entrant; where the alphabet starts again a new category
+    has begun whose heading the report lacks, so those entries' section is unknown."""
+    result: list[Initiative] = []
+    section, last, ended = "", "", False
+    for i, item in enumerate(items):
+        if item.section != section:
+            section, last, ended = item.section, "", False
+        if item.section in categories and _order_letter(item) and not ended:
+            ended = _restarts(items, i, last)
+            last = _order_letter(item)
+        result.append(replace(item, section="") if ended else item)
     return result
 
 
@@ -409,8 +528,15 @@ def parse_report(
     """
     blocks = split_blocks(text)
     sections = classify(blocks)
+    _mark_back_matter(blocks)
     drafts = group(blocks, sections, gazetteer or {})
     if any(b.kind == "section" for b in blocks):
         drafts = [d for d in drafts if d.section]  # text before the first section: cover, foreword
-    return to_initiatives(source, drafts, gazetteer or {}, blocks)
+    categories = {
+        sections.get(_key(b.clean), b.clean)
+        for b in blocks
+        if b.kind == "section" and _CATEGORY.search(b.clean)
+    }
+    items = to_initiatives(source, drafts, gazetteer or {}, blocks)
+    return _end_unheaded_categories(items, categories)
 

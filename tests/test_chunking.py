@@ -2,7 +2,8 @@
 
 import pytest
 
-from councilqa.chunking import chunk_initiative, get_encoding, token_counter, windows
+from councilqa.chunking import chunk_fitted, chunk_initiative, windows
+from councilqa.text import get_encoding, token_counter
 from councilqa.models import Initiative, Span
 
 from .conftest import source_text
@@ -16,8 +17,22 @@ def test_offline_encoding_matches_cl100k_ranks():
     assert enc.encode("hello world") == [15339, 1917]  # the published cl100k_base ids
 
 
-def test_every_chunk_fits_the_model_and_round_trips(searcher, embedder):
-    for chunk in searcher.chunks:
+def test_every_chunk_fits_the_model_and_round_trips(embedder):
+    from councilqa.build import model_fits
+    from councilqa.corpus import load_reports
+    from councilqa.resolve import parse_corpus
+
+    from .conftest import CORPUS
+
+    texts = {r.source: source_text(r.source) for r in load_reports(CORPUS)}
+    fits = model_fits(embedder)
+    chunks = [
+        c
+        for item in parse_corpus(texts)
+        for c in chunk_fitted(item, texts[item.source], count, 200, 32, True, fits)
+    ]
+    assert len(chunks) > 500
+    for chunk in chunks:
         assert chunk.text == source_text(chunk.source)[chunk.start : chunk.end]
         assert chunk.indexed_text.endswith(chunk.text)
         assert embedder.count_tokens(chunk.indexed_text) <= embedder.max_seq_length == 256

@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from councilqa.corpus import load_reports, read_source, sha256_file
+from councilqa.corpus import load_reports, remove_report, sha256_file
 from councilqa.errors import CorpusError
 
 from .conftest import CORPUS
@@ -56,8 +56,11 @@ def test_file_not_utf8(corpus):
         }
     )
     _write(corpus, manifest)
-    with pytest.raises(CorpusError, match=r"005_bad.txt is not valid UTF-8"):
-        load_reports(corpus)
+    load_reports(corpus)  # the manifest is consistent: extraction names the bad byte
+    from councilqa.sources import extract
+
+    with pytest.raises(CorpusError, match=r"005_bad.txt is not UTF-8 text: invalid byte 0xe9 at offset 3"):
+        extract(corpus / "005_bad.txt")
 
 
 def test_entry_without_file(corpus):
@@ -89,6 +92,16 @@ def test_broken_manifest(corpus):
         load_reports(corpus)
 
 
-def test_read_source_refuses_paths():
-    with pytest.raises(CorpusError, match="no report named"):
-        read_source(CORPUS, "../README.md")
+def test_manifest_refuses_paths(corpus):
+    manifest = _manifest(corpus)
+    manifest["reports"][0]["source"] = "../README.md"
+    _write(corpus, manifest)
+    with pytest.raises(CorpusError, match="not a plain file name"):
+        load_reports(corpus)
+
+
+def test_remove_unknown_report_lists_the_known(corpus):
+    from councilqa.errors import NotFoundError
+
+    with pytest.raises(NotFoundError, match="no report 'nope.txt'.*000_c784534927fe7cd5.txt"):
+        remove_report(corpus, "nope.txt")

@@ -12,23 +12,22 @@ def test_vectors_are_unit_length(embedder):
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
 
 
-def test_onnx_export_gives_the_same_vectors(settings, embedder, searcher, built_index):
+def test_onnx_export_gives_the_same_vectors(settings, embedder, service, built_index):
     assert built_index["query_embedder"] == "onnx"
     onnx = OnnxEmbedder(settings.index_dir / "onnx")
-    texts = [c.indexed_text for c in searcher.chunks[:64]] + [
+    sample = list(service.catalog.chunks(service.catalog.chunk_ids()[:64]).values())
+    texts = [c.text for c in sample] + [
         "Which councils run municipal energy companies?",
         "é",
         "word " * 600,
     ]
     assert np.abs(onnx.embed(texts) - embedder.embed(texts)).max() < 1e-4
     assert onnx.embed([]).shape == (0, 384)
-    assert onnx.count_tokens(searcher.chunks[0].indexed_text) == embedder.count_tokens(
-        searcher.chunks[0].indexed_text
-    )
+    assert onnx.count_tokens(sample[0].text) == embedder.count_tokens(sample[0].text)
 
 
 def test_query_embedder_uses_the_export(settings, built_index):
-    from councilqa.index import query_embedder
+    from councilqa.service import query_embedder
 
     assert isinstance(query_embedder(settings.index_dir, settings.model_name), OnnxEmbedder)
 
@@ -37,7 +36,7 @@ def test_damaged_export_is_named(settings, built_index, tmp_path):
     import shutil
 
     from councilqa.errors import IndexLoadError
-    from councilqa.index import query_embedder
+    from councilqa.service import query_embedder
 
     copy = tmp_path / "index"
     shutil.copytree(settings.index_dir, copy)

@@ -6,24 +6,18 @@ from pathlib import Path
 import pytest
 
 from councilqa.errors import CorpusError
-from councilqa.eval import (
-    Evidence,
-    council_recall,
-    evaluate,
-    judge,
-    load_questions,
-    metrics,
-    summarise,
-)
+from councilqa.eval.gold import Evidence, load_questions
+from councilqa.eval.metrics import council_precision, council_recall, judge, metrics, percentile
+from councilqa.eval.run import evaluate, summarise
 
-from .conftest import CORPUS, ROOT
+from .conftest import ROOT, source_text
 
 QUESTIONS = ROOT / "eval" / "questions.jsonl"
 FLOOR = json.loads((ROOT / "eval" / "floor.json").read_text())
 
 
 def test_gold_set_is_valid_and_complete():
-    questions = load_questions(QUESTIONS, CORPUS)
+    questions = load_questions(QUESTIONS, source_text)
     assert len(questions) >= 90
     for kind in ("single", "list", "council", "numeric", "paraphrase", "section", "unanswerable"):
         assert sum(q.kind == kind for q in questions) >= 8, kind
@@ -86,7 +80,7 @@ def test_checker_rejects_bad_gold(tmp_path: Path, lines, message):
     path = tmp_path / "q.jsonl"
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(CorpusError, match=message):
-        load_questions(path, CORPUS)
+        load_questions(path, source_text)
 
 
 def test_judge_and_metrics_by_hand():
@@ -108,19 +102,22 @@ def test_judge_and_metrics_by_hand():
     assert m["ndcg@10"] == pytest.approx((1 / 2 + 1 / 2.584963) / (1 + 1 / 1.584963), rel=1e-5)
 
 
-def test_council_recall():
-    assert (
-        council_recall(
-            ["Lambeth Council", "Bristol City Council"], [("London Borough of Lambeth",), ()]
-        )
-        == 0.5
-    )
-    assert council_recall([], []) == 1.0
+def test_council_recall_and_precision():
+    want = ["Lambeth Council", "Bristol City Council"]
+    assert council_recall(want, ["London Borough of Lambeth"]) == 0.5
+    assert council_precision(want, ["London Borough of Lambeth", "Leeds City Council"]) == 0.5
+    assert council_recall([], []) == 1.0 and council_precision(want, []) == 1.0
+
+
+def test_percentile_by_nearest_rank():
+    values = [15, 20, 35, 40, 50]
+    assert [percentile(values, q) for q in (5, 30, 40, 50, 100)] == [15, 20, 20, 35, 50]
+    assert percentile([], 50) == 0.0
 
 
 def test_hybrid_floor(searcher):
     """CI fails when hybrid Recall@10 or MRR@10 drops over 0.03 below the recorded figures."""
-    rows = evaluate(searcher, load_questions(QUESTIONS, CORPUS), "hybrid", 10)
+    rows = evaluate(searcher, load_questions(QUESTIONS, source_text), "hybrid", 10)
     overall = summarise(rows)["overall"]
     assert overall["recall@10"] >= FLOOR["hybrid"]["recall@10"] - 0.03, overall
     assert overall["mrr@10"] >= FLOOR["hybrid"]["mrr@10"] - 0.03, overall

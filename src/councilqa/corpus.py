@@ -71,6 +71,8 @@ def load_reports(corpus_dir: Path) -> list[Report]:
             f"{corpus_dir / MANIFEST} is missing: add reports with `councilqa add PATH`"
         )
     reports = read_manifest(corpus_dir)
+    for report in reports:
+        check_file(corpus_dir / report.source, report)
     listed = {r.source for r in reports}
     for path in report_files(corpus_dir):
         if path.name not in listed:
@@ -78,8 +80,6 @@ def load_reports(corpus_dir: Path) -> list[Report]:
                 f"{path} has no entry in {corpus_dir / MANIFEST}; "
                 f"add it with `councilqa add {path}` or remove the file"
             )
-    for report in reports:
-        check_file(corpus_dir / report.source, report)
     return reports
 
 

@@ -16,7 +16,7 @@ from qdrant_client import models
 from rank_bm25 import BM25Okapi, BM25Plus
 
 from councilqa.chunking import chunk_initiative
-from councilqa.corpus import load_reports, read_source
+from councilqa.corpus import load_reports
 from councilqa.councils import place_key
 from councilqa.engine import ChunkRecord, qdrant
 from councilqa.errors import IndexLoadError
@@ -44,13 +44,13 @@ def hash_embed(text: str) -> np.ndarray:
 
 def corpus_records() -> list[ChunkRecord]:
     """Every chunk of the real corpus, as the index builder chunks it (200 tokens, 32 overlap)."""
-    from councilqa.ingest import load_initiatives
+    from councilqa.resolve import parse_corpus
 
     reports = load_reports(CORPUS)
-    texts = {r.source: read_source(CORPUS, r.source) for r in reports}
+    texts = {r.source: (CORPUS / r.source).read_text(encoding='utf-8') for r in reports}
     count = token_counter("cl100k_base")
     records = []
-    for item in load_initiatives(CORPUS, reports):
+    for item in parse_corpus(texts):
         councils = tuple(place_key(c) for c in item.councils)
         for chunk in chunk_initiative(item, texts[item.source], count, 200, 32):
             records.append(

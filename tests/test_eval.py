@@ -50,7 +50,7 @@ def _line(**overrides):
         (["{not json"], "not a valid question"),
         ([_line(), _line()], "duplicate id 'q1'"),
         ([_line(kind="vibes")], "unknown kind 'vibes'"),
-        ([_line(evidence=[{"source": "nope.txt", "quote": "x" * 50}])], "source 'nope.txt' is not"),
+        ([_line(evidence=[{"source": "nope.txt", "quote": "x" * 50}])], "source 'nope.txt': no report 'nope.txt'"),
         (
             [
                 _line(
@@ -76,11 +76,11 @@ def _line(**overrides):
         ),
     ],
 )
-def test_checker_rejects_bad_gold(tmp_path: Path, lines, message):
+def test_checker_rejects_bad_gold(tmp_path: Path, fake_service, lines, message):
     path = tmp_path / "q.jsonl"
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(CorpusError, match=message):
-        load_questions(path, source_text)
+        load_questions(path, fake_service.catalog.text)
 
 
 def test_judge_and_metrics_by_hand():

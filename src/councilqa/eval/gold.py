@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import CorpusError
+from ..errors import CorpusError, CouncilQAError
 
 KINDS = ("single", "list", "council", "numeric", "paraphrase", "section", "unanswerable")
 
@@ -59,7 +59,7 @@ def load_questions(path: Path, text_of: Callable[[str], str]) -> list[Question]:
             if source not in texts:
                 try:
                     texts[source] = text_of(source)
-                except CorpusError as exc:
+                except CouncilQAError as exc:
                     raise CorpusError(f"{where}: source {source!r}: {exc}") from exc
             count = texts[source].count(quote)
             if count != 1 or not 40 <= len(quote) <= 160:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from importlib import import_module, metadata
 from pathlib import Path
@@ -77,25 +77,36 @@ def index_status(corpus_dir: Path, index_dir: Path, config: BuildConfig) -> list
 
 
 def build_index(
-    corpus_dir: Path, index_dir: Path, config: BuildConfig, embedder: Embedder, log: Log = print
+    corpus_dir: Path,
+    index_dir: Path,
+    config: BuildConfig,
+    embedder: Embedder,
+    log: Log = print,
+    fresh: Mapping[str, sources.Extracted] | None = None,
 ) -> dict[str, Any]:
-    """Extract, parse, chunk, embed (only what changed) and commit the index atomically."""
+    """Extract, parse, chunk, embed (only what changed) and commit the index atomically.
+
+    `fresh` holds reports already extracted by the caller (`councilqa add` extracts a file
+    to check it before copying it in), so they are not extracted twice."""
     started = time.perf_counter()
     reports = load_reports(corpus_dir)
     previous = _previous(index_dir, config)
+    unchanged = {r.source for r in reports if previous.texts.get(r.source, ("",))[0] == r.sha256}
+    for source, found in (fresh or {}).items():
+        previous.texts[source] = (_sha(reports, source), found.text, found.page_starts)
     extracted = {r.source: _extract(corpus_dir, r, previous, log) for r in reports}
     texts = {s: e[0] for s, e in extracted.items()}
     initiatives = [_paged(i, extracted[i.source][1]) for i in parse_corpus(texts)]
     chunks = _chunks(initiatives, texts, config, embedder)
     hashes = [_text_hash(config.model, c.indexed_text) for c in chunks]
-    vectors, fresh = _vectors(chunks, hashes, previous, embedder)
+    vectors = _vectors(chunks, hashes, previous, embedder)
     build = store.BuildDir(index_dir)
     try:
         manifest = _write(build.path, corpus_dir, reports, extracted, initiatives, chunks, hashes,
                           vectors, config)  # fmt: skip
         manifest["query_embedder"] = _query_model(embedder, build.path / "onnx", previous.onnx)
         manifest |= {
-            "embedded": {"new": fresh, "reused": len(chunks) - fresh},
+            "embedded": _embedded(chunks, hashes, previous, unchanged),
             "build_seconds": round(time.perf_counter() - started, 2),
         }
         build.commit(manifest)
@@ -165,9 +176,31 @@ def _text_hash(model: str, text: str) -> str:
     return hashlib.sha1(f"{model}\n{text}".encode()).hexdigest()
 
 
+def _sha(reports: list[Report], source: str) -> str:
+    return next((r.sha256 for r in reports if r.source == source), "")
+
+
+def _embedded(
+    chunks: list[Chunk], hashes: list[str], previous: Previous, unchanged: set[str]
+) -> dict[str, Any]:
+    """How many chunks were embedded and reused, and which unchanged reports had chunks
+    re-embedded (a step across reports, council names, or a parser change altered them)."""
+    new: dict[str, int] = {}
+    for chunk, h in zip(chunks, hashes, strict=True):
+        if h not in previous.vectors:
+            new[chunk.source] = new.get(chunk.source, 0) + 1
+    total = sum(new.values())
+    return {
+        "new": total,
+        "reused": len(chunks) - total,
+        "by_report": new,
+        "unchanged_reports": {s: n for s, n in new.items() if s in unchanged and previous.vectors},
+    }
+
+
 def _vectors(
     chunks: list[Chunk], hashes: list[str], previous: Previous, embedder: Embedder
-) -> tuple[np.ndarray, int]:
+) -> np.ndarray:
     """Every chunk's vector: reused by text hash, the rest embedded in one batch."""
     todo = [i for i, h in enumerate(hashes) if h not in previous.vectors]
     new = embedder.embed([chunks[i].indexed_text for i in todo]) if todo else None
@@ -178,7 +211,7 @@ def _vectors(
             vectors[i] = previous.vectors[h]
     if new is not None:
         vectors[todo] = new
-    return vectors, len(todo)
+    return vectors
 
 
 def _write(
@@ -231,12 +264,13 @@ def _record(chunk: Chunk, item: Initiative) -> ChunkRecord:
 
 def _query_model(embedder: Embedder, target: Path, old: Path | None) -> str:
     """Reuse the previous ONNX export of the same model, else export it anew."""
-    from .embedding import SentenceTransformerEmbedder, export_onnx
+    from .embedding import LazyEmbedder, SentenceTransformerEmbedder, export_onnx
 
     if old is not None:
         shutil.copytree(old, target)
         return "onnx"
-    if isinstance(embedder, SentenceTransformerEmbedder) and export_onnx(embedder, target):
+    model = embedder.model if isinstance(embedder, LazyEmbedder) else embedder
+    if isinstance(model, SentenceTransformerEmbedder) and export_onnx(model, target):
         return "onnx"
     return "sentence-transformers"
 

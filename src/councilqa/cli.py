@@ -1,4 +1,4 @@
-"""The command line: `councilqa index | search | ask | serve | eval`.
+"""The command line: `councilqa add | remove | list | index | search | ask | serve | eval`.
 
 Domain errors are turned into a one-line message and exit code 2 here, in one place;
 nobody sees a traceback for a mistake they can fix.
@@ -11,6 +11,7 @@ import json
 import sys
 import textwrap
 from collections.abc import Sequence
+from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -33,21 +34,77 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _log(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _embedder(settings: Settings):
+    from .embedding import LazyEmbedder
+
+    return LazyEmbedder(settings.model_name, settings.embedding_batch_size)
+
+
 def _build(settings: Settings) -> None:
     from .build import build_index
-    from .embedding import SentenceTransformerEmbedder
 
-    embedder = SentenceTransformerEmbedder(settings.model_name, settings.embedding_batch_size)
-    log = lambda message: print(message, file=sys.stderr)  # noqa: E731
-    manifest = build_index(
-        settings.corpus_dir, settings.index_dir, build_config(settings), embedder, log
-    )
+    build_index(settings.corpus_dir, settings.index_dir, build_config(settings),
+                _embedder(settings), _log)  # fmt: skip
+    _print_built(settings)
+
+
+def _print_built(settings: Settings) -> None:
+    from .store import read_manifest
+
+    manifest = read_manifest(settings.index_dir)
     counts, embedded = manifest["counts"], manifest["embedded"]
     print(
-        f"built {settings.index_dir}/: {counts['reports']} reports, {counts['initiatives']} "
+        f"index {settings.index_dir}/: {counts['reports']} reports, {counts['initiatives']} "
         f"initiatives, {counts['chunks']} chunks ({embedded['new']} embedded, "
         f"{embedded['reused']} reused) in {manifest['build_seconds']} s"
     )
+
+
+def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
+    """Add report files (or every supported file in a directory) and index them."""
+    from .library import add_files
+
+    overrides = {"title": args.title, "publisher": args.publisher, "year": args.year}
+    done = add_files(settings.corpus_dir, settings.index_dir, build_config(settings),
+                     _embedder(settings), [Path(p) for p in args.paths], overrides, _log)  # fmt: skip
+    for item in done:
+        what = {"skip": "already in the corpus (same sha256): skipped", "add": "added",
+                "replace": "changed: re-indexed"}[item.action]  # fmt: skip
+        print(f"{item.path}: {what}")
+    if any(item.action != "skip" for item in done):
+        _print_built(settings)
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
+    """Remove a report from the corpus and the index."""
+    from .library import remove
+
+    report = remove(settings.corpus_dir, settings.index_dir, build_config(settings),
+                    _embedder(settings), args.source, _log)  # fmt: skip
+    print(f"removed {report.source} ({report.title})")
+    _print_built(settings)
+    return 0
+
+
+def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
+    """List the reports of the corpus, with what the index holds of each."""
+    from .corpus import read_manifest
+
+    counts: dict[str, int] = {}
+    try:
+        counts = _service(settings).catalog.initiative_counts()
+    except CouncilQAError as exc:
+        print(f"(index not readable: {exc})", file=sys.stderr)
+    for r in read_manifest(settings.corpus_dir):
+        indexed = f"{counts[r.source]} initiatives" if r.source in counts else "not indexed"
+        pages = f"{r.pages} pp." if r.pages else "-"
+        print(f"{r.source}\t{r.format}\t{pages}\t{r.year or '-'}\t{indexed}\t{r.title}")
+    return 0
 
 
 def _service(settings: Settings):
@@ -172,6 +229,17 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", help="build the index from corpus/")
     p.add_argument("--if-stale", action="store_true", help="only if missing or stale")
     p.set_defaults(func=cmd_index)
+    p = sub.add_parser("add", help="add report files (PDF, HTML, DOCX, Markdown, text) and index them")
+    p.add_argument("paths", nargs="+", help="files, or directories of files")
+    p.add_argument("--title", help="the report's title (default: from the file)")
+    p.add_argument("--publisher", help="who published it (default: the file's author)")
+    p.add_argument("--year", type=int, help="year of publication (default: from the file)")
+    p.set_defaults(func=cmd_add)
+    p = sub.add_parser("remove", help="remove a report from the corpus and the index")
+    p.add_argument("source", help="the report's file name in corpus/ (see `councilqa list`)")
+    p.set_defaults(func=cmd_remove)
+    p = sub.add_parser("list", help="list the reports in the corpus")
+    p.set_defaults(func=cmd_list)
     p = sub.add_parser("search", help="ranked, cited passages for a question")
     _add_search_args(p)
     p.set_defaults(func=cmd_search)

@@ -171,3 +171,48 @@ class OnnxEmbedder:
     def count_tokens(self, text: str) -> int:
         """Word pieces of `text` with special tokens (before truncation)."""
         return len(self.tokenizer.encode(text).ids) if len(text) < 20_000 else 10**9
+
+
+class LazyEmbedder:
+    """A sentence-transformers model that loads only when something must be embedded.
+
+    Counting word pieces (to fit chunks to the model) uses the model's own tokenizer.json
+    and needs no torch, so a rebuild that reuses every vector (removing a report, a
+    setting that changes nothing embedded) never loads the model."""
+
+    def __init__(self, model_name: str, batch_size: int = 32) -> None:
+        self.model_name, self.batch_size = model_name, batch_size
+        self._model: SentenceTransformerEmbedder | None = None
+        self._tokenizer, self.max_seq_length = _local_tokenizer(Path(model_name))
+
+    @property
+    def model(self) -> SentenceTransformerEmbedder:
+        """The loaded model (loaded on first use)."""
+        if self._model is None:
+            self._model = SentenceTransformerEmbedder(self.model_name, self.batch_size)
+            self.max_seq_length = self._model.max_seq_length
+        return self._model
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed `texts` with the model (loading it if needed)."""
+        return self.model.embed(texts)
+
+    def count_tokens(self, text: str) -> int:
+        """Word pieces with special tokens, by the model's tokenizer."""
+        if self._tokenizer is None:
+            return self.model.count_tokens(text)
+        return len(self._tokenizer.encode(text).ids)
+
+
+def _local_tokenizer(directory: Path):  # -> (Tokenizer | None, int | None)
+    """The tokenizer and input limit of a model directory, when it has them as files."""
+    try:
+        from tokenizers import Tokenizer
+
+        tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
+        tokenizer.no_truncation()
+        tokenizer.no_padding()
+        config = json.loads((directory / "sentence_bert_config.json").read_text())
+        return tokenizer, int(config["max_seq_length"])
+    except (OSError, ValueError, KeyError, Exception):  # a hub name or another layout
+        return None, None

@@ -32,7 +32,7 @@ def _open(settings, index_dir):
 def test_manifest_says_what_built_it(fake_settings):
     index = fake_settings.index_dir
     names = sorted(p.name for p in index.iterdir())
-    assert names == ["README.md", "catalog.sqlite", "files", "local", "manifest.json", "vectors.npy"]
+    assert names == ["README.md", "backend", "catalog.sqlite", "files", "manifest.json", "vectors.npy"]
     m = store.read_manifest(index)
     assert m["format_version"] == store.FORMAT_VERSION and m["dimension"] == 64
     assert m["parser_version"] and m["tokenizer"] and m["backend"] == "local"
@@ -131,7 +131,7 @@ def _flip_byte(path):
         (lambda d: (d / "vectors.npy").write_bytes(b"garbage"), "vectors.npy was changed"),
         (lambda d: _flip_byte(d / "catalog.sqlite"), "catalog.sqlite was changed"),
         (lambda d: (d / "catalog.sqlite").unlink(), "catalog.sqlite is missing"),
-        (lambda d: _flip_byte(next((d / "local").iterdir())), "was changed or damaged"),
+        (lambda d: _flip_byte(next(p for p in (d / "backend").rglob("*") if p.is_file())), "was changed or damaged"),
         (
             lambda d: (d / "manifest.json").write_text(json.dumps({"format_version": 0})),
             "not a councilqa index",

@@ -17,7 +17,7 @@ import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
-from importlib import import_module, metadata
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from .chunking import chunk_fitted
 from .corpus import fingerprint, load_reports
 from .councils import place_key
 from .embedding import Embedder
-from .engine import ChunkRecord
+from .engine import ChunkRecord, build_backend
 from .errors import CouncilQAError
 from .models import BuildConfig, Chunk, Initiative, Report
 from .resolve import parse_corpus
@@ -249,12 +249,9 @@ def _build_backend(
 ) -> dict[str, Any]:  # fmt: skip
     by_id = {i.id: i for i in initiatives}
     records = [_record(c, by_id[c.initiative_id]) for c in chunks]
-    module = import_module(f"councilqa.engine.{config.backend}")
-    directory = target / config.backend
+    directory = target / "backend"
     directory.mkdir()
-    if config.backend == "qdrant":
-        return module.build(directory, records, vectors, url=config.qdrant_url)
-    return module.build(directory, records, vectors)
+    return build_backend(config.backend, directory, records, vectors, config.qdrant_url)
 
 
 def _record(chunk: Chunk, item: Initiative) -> ChunkRecord:

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .models import BuildConfig, LLMConfig, SearchParams
 
-Backend = Literal["local", "qdrant"]
 
 
 def bundled_model_path() -> str:
@@ -34,7 +32,8 @@ class Settings(BaseSettings):
 
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path("index")
-    backend: Backend = "local"
+    # A name in engine.BACKENDS ("local", "qdrant") or the module path of another backend.
+    backend: str = "local"
     # A Qdrant server or cluster; empty = Qdrant's local mode on disk inside index/.
     qdrant_url: str | None = None
 

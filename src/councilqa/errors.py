@@ -5,6 +5,10 @@ class CouncilQAError(Exception):
     """Base class for every error councilqa reports to a user."""
 
 
+class ConfigError(CouncilQAError):
+    """A setting names something that does not exist (a backend, a model)."""
+
+
 class CorpusError(CouncilQAError):
     """A report in corpus/ or its manifest is missing, unreadable or inconsistent."""
 

@@ -14,7 +14,6 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from .catalog import FILE as CATALOG_FILE
 from .catalog import Catalog
 from .config import Settings, llm_config, search_params
 from .embedding import Embedder
+from .engine import Backend, open_backend
 from .errors import CouncilQAError, IndexLoadError
 from .llm import OpenAIChat
 from .search import Searcher
@@ -54,18 +54,15 @@ def query_embedder(index_dir: Path, model_name: str, batch_size: int = 32) -> Em
     return SentenceTransformerEmbedder(model_name, batch_size=batch_size)
 
 
-def open_backend(index_dir: Path, manifest: dict[str, Any], settings: Settings):
+def open_engine(index_dir: Path, manifest: dict[str, Any], settings: Settings) -> Backend:
     """The index's backend, opened by the module its manifest names."""
     name = manifest.get("backend", "local")
-    module = import_module(f"councilqa.engine.{name}")
     try:
-        if name == "qdrant":
-            return module.open_backend(index_dir / name, url=settings.qdrant_url)
-        return module.open_backend(index_dir / name)
+        return open_backend(name, index_dir / "backend", settings.qdrant_url)
     except CouncilQAError:
         raise
     except Exception as exc:  # engines raise their own kinds for damaged files
-        raise IndexLoadError(f"{index_dir}/{name} cannot be opened ({exc}): rebuild") from exc
+        raise IndexLoadError(f"{index_dir}/backend ({name}) cannot be opened ({exc}): rebuild") from exc
 
 
 def open_service(settings: Settings, embedder: Embedder | None = None) -> Service:
@@ -76,7 +73,7 @@ def open_service(settings: Settings, embedder: Embedder | None = None) -> Servic
     stamp = _stamp(index_dir)
     store.verify(index_dir, manifest)
     catalog = Catalog(index_dir / CATALOG_FILE)
-    backend = open_backend(index_dir, manifest, settings)
+    backend = open_engine(index_dir, manifest, settings)
     embedder = embedder or query_embedder(index_dir, settings.model_name)
     searcher = Searcher(catalog, backend, embedder, search_params(settings))
     return Service(manifest, catalog, searcher, answerer(settings), stamp)

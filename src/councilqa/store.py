@@ -6,7 +6,8 @@
     index/catalog.sqlite    reports and their extracted texts, initiatives, chunk places
     index/vectors.npy       one unit vector per chunk, in catalogue row order (also the
                             cache that lets a rebuild embed only new or changed chunks)
-    index/local/ | qdrant/  the backend's own files (BM25, FAISS; or a Qdrant collection)
+    index/backend/          the backend's own files (local: BM25 and FAISS; qdrant: a local
+                            Qdrant collection, or nothing when it lives on a server)
     index/files/            the original report files, served by GET /documents/{s}/file
     index/onnx/             the embedding model as ONNX, for queries without torch
     index/README.md         this layout, for whoever runs `ls index/`

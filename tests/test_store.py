@@ -144,3 +144,38 @@ def test_corrupted_index_is_named(fake_settings, index_copy, damage, message):
         _open(fake_settings, index_copy)
     config = build_config(fake_settings)
     assert index_status(fake_settings.corpus_dir, index_copy, config)  # so `index --if-stale` rebuilds
+
+
+def test_a_new_index_is_picked_up_without_a_restart(tmp_path, fake_settings):
+    """The server notices a newer committed index and swaps it in between requests; a
+    service already handed to a request keeps working after its files are replaced."""
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from councilqa import library
+    from councilqa.api import create_app
+
+    from .conftest import copy_corpus, make_settings
+
+    settings = make_settings(copy_corpus(tmp_path / "corpus"), tmp_path / "index")
+    settings = settings.model_copy(update={"reload_interval_s": 0.01})
+    shutil.copytree(fake_settings.index_dir, settings.index_dir)
+    with TestClient(create_app(settings, FakeEmbedder())) as client:
+        before = client.get("/health").json()
+        old = client.app.state.holder.current()
+        body = {"query": "Zephyrenergy", "mode": "bm25"}
+        assert client.post("/search", json=body).json()["passages"] == []
+        changed = tmp_path / "000_c784534927fe7cd5.txt"
+        text = (settings.corpus_dir / changed.name).read_text(encoding="utf-8")
+        changed.write_text(text.replace("the Liverpool LECCy", "the Liverpool Zephyrenergy"), "utf-8")
+        time.sleep(1.1)  # built_at has one-second resolution
+        library.add_files(settings.corpus_dir, settings.index_dir, build_config(settings),
+                          FakeEmbedder(), [changed], {}, lambda m: None)  # fmt: skip
+        time.sleep(0.05)
+        passages = client.post("/search", json=body).json()["passages"]
+        assert passages and "Zephyrenergy" in passages[0]["text"]
+        after = client.get("/health").json()
+        assert after["built_at"] > before["built_at"] and after["status"] == "ok"
+        # The service a request held before the swap still answers from its own files.
+        assert old.searcher.search("Liverpool LECCy", 1, "bm25")[0].passage.text

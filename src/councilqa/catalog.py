@@ -98,32 +98,35 @@ def _initiative(row: sqlite3.Row) -> Initiative:
 
 
 class Catalog:
-    """Read-only access to an index's catalogue; safe to share between threads (one
-    SQLite connection per thread)."""
+    """Read-only access to an index's catalogue; safe to share between threads.
+
+    One connection, opened at once and serialised by a lock: it stays valid after a newer
+    index is swapped in and this one's files are removed (POSIX keeps an open file), so
+    requests in flight finish on the index they started with."""
 
     def __init__(self, path: Path) -> None:
         if not path.is_file():
             raise IndexLoadError(f"{path} is missing: run `councilqa index` to rebuild")
         self.path = path
-        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._conn = sqlite3.connect(
+            f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False
+        )
+        self._conn.row_factory = sqlite3.Row
         self._text = lru_cache(maxsize=32)(self._read_text)
         try:
             self.reports = tuple(self._reports())
-            self.initiative_count = self._db().execute("SELECT count(*) FROM initiatives").fetchone()[0]
-            self.chunk_count = self._db().execute("SELECT count(*) FROM chunks").fetchone()[0]
+            self.initiative_count = self._query("SELECT count(*) FROM initiatives")[0][0]
+            self.chunk_count = self._query("SELECT count(*) FROM chunks")[0][0]
         except sqlite3.Error as exc:
             raise IndexLoadError(f"{path} is corrupted ({exc}): rebuild the index") from exc
 
-    def _db(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True)
-            db.row_factory = sqlite3.Row
-            self._local.db = db
-        return db
+    def _query(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
 
     def _reports(self) -> Iterator[Report]:
-        rows = self._db().execute(
+        rows = self._query(
             "SELECT source, title, publisher, year, sha256, format, pages FROM reports "
             "ORDER BY source"
         )
@@ -132,8 +135,12 @@ class Catalog:
 
     def iter_initiatives(self) -> Iterator[Initiative]:
         """Every initiative, in report order."""
-        for row in self._db().execute("SELECT * FROM initiatives ORDER BY rowid"):
-            yield _initiative(row)
+        last = 0  # in batches, the lock released between them (callers may query meanwhile)
+        while batch := self._query(
+            "SELECT rowid, * FROM initiatives WHERE rowid > ? ORDER BY rowid LIMIT 1000", (last,)
+        ):
+            last = batch[-1]["rowid"]
+            yield from map(_initiative, batch)
 
     def report(self, source: str) -> Report:
         """One report's entry; NotFoundError naming where the valid ones are listed."""
@@ -152,7 +159,7 @@ class Catalog:
     def initiatives(self, ids: Sequence[str]) -> dict[str, Initiative]:
         """Initiatives by id; unknown ids are left out."""
         marks = ",".join("?" * len(ids))
-        rows = self._db().execute(f"SELECT * FROM initiatives WHERE id IN ({marks})", list(ids))
+        rows = self._query(f"SELECT * FROM initiatives WHERE id IN ({marks})", list(ids))
         return {row["id"]: _initiative(row) for row in rows}
 
     def text(self, source: str) -> str:
@@ -172,15 +179,13 @@ class Catalog:
         return (first, last) if first and last else None
 
     def _read_text(self, source: str) -> tuple[str, tuple[int, ...]]:
-        row = self._db().execute(
-            "SELECT text, page_starts FROM reports WHERE source = ?", (source,)
-        ).fetchone()
+        row = self._query("SELECT text, page_starts FROM reports WHERE source = ?", (source,))[0]
         return row[0], tuple(json.loads(row[1]))
 
     def chunks(self, chunk_ids: Sequence[str]) -> dict[str, Chunk]:
         """Chunks by id (text filled from the report's text); unknown ids are left out."""
         marks = ",".join("?" * len(chunk_ids))
-        rows = self._db().execute(
+        rows = self._query(
             f'SELECT id, initiative_id, source, start, "end" FROM chunks WHERE id IN ({marks})',
             list(chunk_ids),
         )
@@ -192,24 +197,24 @@ class Catalog:
 
     def text_hashes(self) -> dict[str, int]:
         """Text hash -> chunk row, for reusing vectors of unchanged chunks in a rebuild."""
-        return {h: row for row, h in self._db().execute("SELECT row, text_hash FROM chunks")}
+        return {h: row for row, h in self._query("SELECT row, text_hash FROM chunks")}
 
     def chunk_ids(self) -> list[str]:
         """Every chunk id in row order."""
-        return [r[0] for r in self._db().execute("SELECT id FROM chunks ORDER BY row")]
+        return [r[0] for r in self._query("SELECT id FROM chunks ORDER BY row")]
 
     def councils(self) -> dict[str, int]:
         """Council name -> how many initiatives name it, sorted by name."""
-        return dict(self._db().execute("SELECT name, initiatives FROM councils ORDER BY name"))
+        return {r[0]: r[1] for r in self._query("SELECT name, initiatives FROM councils ORDER BY name")}
 
     def initiative_counts(self) -> dict[str, int]:
         """Report source -> how many initiatives it was split into."""
-        rows = self._db().execute("SELECT source, count(*) FROM initiatives GROUP BY source")
-        return dict(rows)
+        rows = self._query("SELECT source, count(*) FROM initiatives GROUP BY source")
+        return {r[0]: r[1] for r in rows}
 
     def sections(self) -> list[str]:
         """Every section name, sorted."""
-        return [r[0] for r in self._db().execute("SELECT name FROM sections ORDER BY name")]
+        return [r[0] for r in self._query("SELECT name FROM sections ORDER BY name")]
 
 
 def report_dict(report: Report) -> dict:

@@ -48,14 +48,14 @@ def _serve(app):
 
 
 @pytest.fixture(scope="module")
-def server(settings, searcher):
+def server(settings, embedder, built_index):
     from councilqa.api import create_app
 
-    yield from _serve(create_app(settings, searcher))
+    yield from _serve(create_app(settings, embedder))
 
 
 @pytest.fixture(scope="module")
-def llm_server(settings, searcher):
+def llm_server(settings, embedder, built_index):
     """The app with an LLM configured: the fake OpenAI-compatible server of the API tests."""
     from councilqa.api import create_app
 
@@ -67,7 +67,7 @@ def llm_server(settings, searcher):
         configured = settings.model_copy(
             update={"llm_base_url": fake.url, "llm_model": "fake-model", "llm_timeout_s": 20}
         )
-        yield from _serve(create_app(configured, searcher))
+        yield from _serve(create_app(configured, embedder))
 
 
 @pytest.fixture(scope="module")

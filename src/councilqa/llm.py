@@ -33,14 +33,6 @@ class LLM(Protocol):
 class OpenAIChat:
     """A client for POST {base_url}/chat/completions, e.g. https://api.openai.com/v1."""
 
-    def __init__(self, config: LLMConfig) -> None:
-        self.url = config.base_url.rstrip("/") + "/chat/completions"
-        self.model = config.model
-        self.timeout_s = config.timeout_s
-        self.max_tokens = config.max_tokens
-        self.temperature = config.temperature
-        self.headers = {"Authorization": f"Bearer {config.api_key}"} if config.api_key else {}
-
     def chat(self, messages: list[Message], stream: bool = False) -> Iterator[str]:
         """Yield the reply's text in pieces (one piece when not streaming)."""
         ...
@@ -49,21 +41,13 @@ class OpenAIChat:
 class OpenAIChat:
     """A client for POST {base_url}/chat/completions, e.g. https://api.openai.com/v1."""
 
-    def __init__(
-        self,
-        base_url: str,
-        model: str,
-        api_key: str | None = None,
-        timeout_s: float = 30.0,
-        max_tokens: int = 512,
-        temperature: float = 0.1,
-    ) -> None:
-        self.url = base_url.rstrip("/") + "/chat/completions"
-        self.model = model
-        self.timeout_s = timeout_s
-        self.max_tokens = max_tokens
-        self.temperature = temperature
-        self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    def __init__(self, config: LLMConfig) -> None:
+        self.url = config.base_url.rstrip("/") + "/chat/completions"
+        self.model = config.model
+        self.timeout_s = config.timeout_s
+        self.max_tokens = config.max_tokens
+        self.temperature = config.temperature
+        self.headers = {"Authorization": f"Bearer {config.api_key}"} if config.api_key else {}
 
     def chat(self, messages: list[Message], stream: bool = False) -> Iterator[str]:
         """Yield the reply text; raises LLMError naming what went wrong."""

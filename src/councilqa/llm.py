@@ -33,14 +33,6 @@ class LLM(Protocol):
 class OpenAIChat:
     """A client for POST {base_url}/chat/completions, e.g. https://api.openai.com/v1."""
 
-    def chat(self, messages: list[Message], stream: bool = False) -> Iterator[str]:
-        """Yield the reply's text in pieces (one piece when not streaming)."""
-        ...
-
-
-class OpenAIChat:
-    """A client for POST {base_url}/chat/completions, e.g. https://api.openai.com/v1."""
-
     def __init__(self, config: LLMConfig) -> None:
         self.url = config.base_url.rstrip("/") + "/chat/completions"
         self.model = config.model

@@ -43,9 +43,7 @@ def make_settings(corpus_dir: Path, index_dir: Path, **overrides):
     """Settings for a test: its own corpus and index, no reloading delay, no LLM."""
     from councilqa.config import Settings
 
-    return Settings(
-        corpus_dir=corpus_dir, index_dir=index_dir, reload_interval_s=0, **overrides
-    )
+    return Settings(corpus_dir=corpus_dir, index_dir=index_dir, reload_interval_s=0, **overrides)
 
 
 def copy_corpus(target: Path) -> Path:

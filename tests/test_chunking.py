@@ -3,8 +3,8 @@
 import pytest
 
 from councilqa.chunking import chunk_fitted, chunk_initiative, windows
-from councilqa.text import get_encoding, token_counter
 from councilqa.models import Initiative, Span
+from councilqa.text import get_encoding, token_counter
 
 from .conftest import source_text
 

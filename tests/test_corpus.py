@@ -59,7 +59,9 @@ def test_file_not_utf8(corpus):
     load_reports(corpus)  # the manifest is consistent: extraction names the bad byte
     from councilqa.sources import extract
 
-    with pytest.raises(CorpusError, match=r"005_bad.txt is not UTF-8 text: invalid byte 0xe9 at offset 3"):
+    with pytest.raises(
+        CorpusError, match=r"005_bad.txt is not UTF-8 text: invalid byte 0xe9 at offset 3"
+    ):
         extract(corpus / "005_bad.txt")
 
 

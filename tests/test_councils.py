@@ -98,7 +98,9 @@ def test_word_lists_load_from_data_files():
 
 @pytest.fixture(scope="module")
 def initiatives():
-    return parse_corpus({r.source: (CORPUS / r.source).read_text(encoding='utf-8') for r in load_reports(CORPUS)})
+    return parse_corpus(
+        {r.source: (CORPUS / r.source).read_text(encoding="utf-8") for r in load_reports(CORPUS)}
+    )
 
 
 def _hand_list(name: str) -> set[str]:

@@ -47,7 +47,7 @@ def corpus_records() -> list[ChunkRecord]:
     from councilqa.resolve import parse_corpus
 
     reports = load_reports(CORPUS)
-    texts = {r.source: (CORPUS / r.source).read_text(encoding='utf-8') for r in reports}
+    texts = {r.source: (CORPUS / r.source).read_text(encoding="utf-8") for r in reports}
     count = token_counter("cl100k_base")
     records = []
     for item in parse_corpus(texts):

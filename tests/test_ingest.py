@@ -49,7 +49,9 @@ jo.bloggs@exampleton.gov.uk
 
 @pytest.fixture(scope="module")
 def initiatives():
-    return parse_corpus({r.source: (CORPUS / r.source).read_text(encoding='utf-8') for r in load_reports(CORPUS)})
+    return parse_corpus(
+        {r.source: (CORPUS / r.source).read_text(encoding="utf-8") for r in load_reports(CORPUS)}
+    )
 
 
 def by_source(initiatives, prefix):
@@ -81,7 +83,9 @@ def test_spans_round_trip(initiatives):
 
 
 def test_ids_are_stable_and_unique(initiatives):
-    again = parse_corpus({r.source: (CORPUS / r.source).read_text(encoding='utf-8') for r in load_reports(CORPUS)})
+    again = parse_corpus(
+        {r.source: (CORPUS / r.source).read_text(encoding="utf-8") for r in load_reports(CORPUS)}
+    )
     assert [i.id for i in initiatives] == [i.id for i in again]
     assert len({i.id for i in initiatives}) == len(initiatives)
 

@@ -8,7 +8,6 @@ import ast
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 from .conftest import CORPUS, ROOT, FakeEmbedder, make_settings
 
@@ -141,8 +140,9 @@ def test_a_new_backend_is_one_module_named_in_settings(tmp_path, monkeypatch):
     (pkg / "tiny.py").write_text(TINY_BACKEND)
     monkeypatch.syspath_prepend(str(tmp_path))
     settings = make_settings(CORPUS, tmp_path / "index", backend="plugins.tiny")
-    manifest = build_index(CORPUS, settings.index_dir, build_config(settings), FakeEmbedder(),
-                           lambda m: None)  # fmt: skip
+    manifest = build_index(
+        CORPUS, settings.index_dir, build_config(settings), FakeEmbedder(), lambda m: None
+    )
     assert manifest["backend"] == "plugins.tiny" and manifest["backend_info"]["kind"] == "tiny"
     service = open_service(settings, FakeEmbedder())
     hits = service.searcher.search("beavers", 3, "bm25")

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 from councilqa import cli, library
-from councilqa.build import build_index
 from councilqa.config import build_config, get_settings
 from councilqa.corpus import read_manifest
 from councilqa.errors import CorpusError, SourceError
@@ -19,17 +18,23 @@ from councilqa.service import open_service
 from .conftest import CORPUS, FakeEmbedder, make_settings
 from .test_sources import BAD_FILES
 
-QUESTIONS = ["Which councils run energy companies?", "apprenticeships in Southwark",
-             "co-operative housing", "recycling food waste"]  # fmt: skip
+QUESTIONS = [
+    "Which councils run energy companies?",
+    "apprenticeships in Southwark",
+    "co-operative housing",
+    "recycling food waste",
+]
 
 
 def _results(settings):
     service = open_service(settings, FakeEmbedder())
     return [
-        [(h.initiative.id, h.passage.start, h.passage.end, round(h.score, 9))
-         for h in service.searcher.search(q, 10, "hybrid")]
+        [
+            (h.initiative.id, h.passage.start, h.passage.end, round(h.score, 9))
+            for h in service.searcher.search(q, 10, "hybrid")
+        ]
         for q in QUESTIONS
-    ]  # fmt: skip
+    ]
 
 
 @pytest.fixture()
@@ -40,8 +45,15 @@ def empty(tmp_path):
 
 
 def _add(settings, paths, embedder=None, **overrides):
-    return library.add_files(settings.corpus_dir, settings.index_dir, build_config(settings),
-                             embedder or FakeEmbedder(), paths, overrides, lambda m: None)  # fmt: skip
+    return library.add_files(
+        settings.corpus_dir,
+        settings.index_dir,
+        build_config(settings),
+        embedder or FakeEmbedder(),
+        paths,
+        overrides,
+        lambda m: None,
+    )
 
 
 def test_one_by_one_equals_all_at_once(empty, fake_settings):
@@ -52,8 +64,9 @@ def test_one_by_one_equals_all_at_once(empty, fake_settings):
     one_by_one = open_service(empty, FakeEmbedder()).catalog
     at_once = open_service(fake_settings, FakeEmbedder()).catalog
     assert one_by_one.chunk_ids() == at_once.chunk_ids()
-    assert np.array_equal(np.load(empty.index_dir / "vectors.npy"),
-                          np.load(fake_settings.index_dir / "vectors.npy"))  # fmt: skip
+    assert np.array_equal(
+        np.load(empty.index_dir / "vectors.npy"), np.load(fake_settings.index_dir / "vectors.npy")
+    )
     assert _results(empty) == _results(fake_settings)
     # Each add embedded its own report's chunks, plus chunks of earlier reports whose text
     # changed because council names are resolved across reports; never everything again.
@@ -93,8 +106,14 @@ def test_remove_embeds_nothing(tmp_path, fake_settings):
     shutil.copytree(fake_settings.index_dir, settings.index_dir)
     embedder = FakeEmbedder()
     source = "002_974d198bda548210.txt"
-    library.remove(settings.corpus_dir, settings.index_dir, build_config(settings), embedder,
-                   source, lambda m: None)  # fmt: skip
+    library.remove(
+        settings.corpus_dir,
+        settings.index_dir,
+        build_config(settings),
+        embedder,
+        source,
+        lambda m: None,
+    )
     catalog = open_service(settings, FakeEmbedder()).catalog
     assert source not in {r.source for r in catalog.reports} and embedder.calls == []
     assert not (settings.corpus_dir / source).exists()
@@ -119,18 +138,26 @@ def test_a_directory_of_formats_is_added_with_metadata(tmp_path, empty):
     assert entries["coop.pdf"].publisher == "CCIN" and entries["coop.pdf"].year == 2021
     service = open_service(empty, FakeEmbedder())
     hit = service.searcher.search("Lambeth", 5, "bm25", None)[0]
-    assert hit.passage.text == service.catalog.text(hit.passage.source)[hit.passage.start : hit.passage.end]
-    paged = [h for h in service.searcher.search("council", 20, "bm25") if h.passage.source == "coop.pdf"]
+    assert (
+        hit.passage.text
+        == service.catalog.text(hit.passage.source)[hit.passage.start : hit.passage.end]
+    )
+    paged = [
+        h for h in service.searcher.search("council", 20, "bm25") if h.passage.source == "coop.pdf"
+    ]
     assert paged and all(h.passage.pages and h.passage.pages[0] >= 1 for h in paged)
 
 
 def _listing(folder):
-    return sorted((p.name, p.stat().st_size) for p in folder.iterdir() if not p.name.startswith("."))
+    return sorted(
+        (p.name, p.stat().st_size) for p in folder.iterdir() if not p.name.startswith(".")
+    )
 
 
 @pytest.mark.parametrize(("name", "make", "reason"), BAD_FILES, ids=[b[0] for b in BAD_FILES])
-def test_bad_files_are_refused_and_lose_nothing(tmp_path, fake_settings, monkeypatch, capsys,
-                                                 name, make, reason):  # fmt: skip
+def test_bad_files_are_refused_and_lose_nothing(
+    tmp_path, fake_settings, monkeypatch, capsys, name, make, reason
+):
     settings = make_settings(tmp_path / "corpus", tmp_path / "index")
     shutil.copytree(CORPUS, settings.corpus_dir)
     shutil.copytree(fake_settings.index_dir, settings.index_dir)
@@ -169,7 +196,9 @@ def test_a_failed_build_puts_the_corpus_back(tmp_path, fake_settings):
         _add(settings, [new], Failing())
     assert (settings.corpus_dir / "manifest.json").read_bytes() == manifest
     assert not (settings.corpus_dir / "extra.md").exists()
-    assert not list(tmp_path.glob(".index.build-*")) and not (settings.corpus_dir / ".aside").exists()
+    assert (
+        not list(tmp_path.glob(".index.build-*")) and not (settings.corpus_dir / ".aside").exists()
+    )
 
 
 def test_missing_path_is_named(empty):

@@ -32,7 +32,14 @@ def _open(settings, index_dir):
 def test_manifest_says_what_built_it(fake_settings):
     index = fake_settings.index_dir
     names = sorted(p.name for p in index.iterdir())
-    assert names == ["README.md", "backend", "catalog.sqlite", "files", "manifest.json", "vectors.npy"]
+    assert names == [
+        "README.md",
+        "backend",
+        "catalog.sqlite",
+        "files",
+        "manifest.json",
+        "vectors.npy",
+    ]
     m = store.read_manifest(index)
     assert m["format_version"] == store.FORMAT_VERSION and m["dimension"] == 64
     assert m["parser_version"] and m["tokenizer"] and m["backend"] == "local"
@@ -131,7 +138,10 @@ def _flip_byte(path):
         (lambda d: (d / "vectors.npy").write_bytes(b"garbage"), "vectors.npy was changed"),
         (lambda d: _flip_byte(d / "catalog.sqlite"), "catalog.sqlite was changed"),
         (lambda d: (d / "catalog.sqlite").unlink(), "catalog.sqlite is missing"),
-        (lambda d: _flip_byte(next(p for p in (d / "backend").rglob("*") if p.is_file())), "was changed or damaged"),
+        (
+            lambda d: _flip_byte(next(p for p in (d / "backend").rglob("*") if p.is_file())),
+            "was changed or damaged",
+        ),
         (
             lambda d: (d / "manifest.json").write_text(json.dumps({"format_version": 0})),
             "not a councilqa index",
@@ -143,7 +153,9 @@ def test_corrupted_index_is_named(fake_settings, index_copy, damage, message):
     with pytest.raises(IndexLoadError, match=message):
         _open(fake_settings, index_copy)
     config = build_config(fake_settings)
-    assert index_status(fake_settings.corpus_dir, index_copy, config)  # so `index --if-stale` rebuilds
+    assert index_status(
+        fake_settings.corpus_dir, index_copy, config
+    )  # so `index --if-stale` rebuilds
 
 
 def test_a_new_index_is_picked_up_without_a_restart(tmp_path, fake_settings):
@@ -168,10 +180,19 @@ def test_a_new_index_is_picked_up_without_a_restart(tmp_path, fake_settings):
         assert client.post("/search", json=body).json()["passages"] == []
         changed = tmp_path / "000_c784534927fe7cd5.txt"
         text = (settings.corpus_dir / changed.name).read_text(encoding="utf-8")
-        changed.write_text(text.replace("the Liverpool LECCy", "the Liverpool Zephyrenergy"), "utf-8")
+        changed.write_text(
+            text.replace("the Liverpool LECCy", "the Liverpool Zephyrenergy"), "utf-8"
+        )
         time.sleep(1.1)  # built_at has one-second resolution
-        library.add_files(settings.corpus_dir, settings.index_dir, build_config(settings),
-                          FakeEmbedder(), [changed], {}, lambda m: None)  # fmt: skip
+        library.add_files(
+            settings.corpus_dir,
+            settings.index_dir,
+            build_config(settings),
+            FakeEmbedder(),
+            [changed],
+            {},
+            lambda m: None,
+        )
         time.sleep(0.05)
         passages = client.post("/search", json=body).json()["passages"]
         assert passages and "Zephyrenergy" in passages[0]["text"]

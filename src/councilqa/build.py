@@ -102,8 +102,9 @@ def build_index(
     vectors = _vectors(chunks, hashes, previous, embedder)
     build = store.BuildDir(index_dir)
     try:
-        manifest = _write(build.path, corpus_dir, reports, extracted, initiatives, chunks, hashes,
-                          vectors, config)  # fmt: skip
+        manifest = _write(
+            build.path, corpus_dir, reports, extracted, initiatives, chunks, hashes, vectors, config
+        )
         manifest["query_embedder"] = _query_model(embedder, build.path / "onnx", previous.onnx)
         manifest |= {
             "embedded": _embedded(chunks, hashes, previous, unchanged),
@@ -147,7 +148,10 @@ def _extract(
 
 
 def _paged(item: Initiative, page_starts: tuple[int, ...]) -> Initiative:
-    first, last = sources.page_of(page_starts, item.start), sources.page_of(page_starts, item.end - 1)
+    first, last = (
+        sources.page_of(page_starts, item.start),
+        sources.page_of(page_starts, item.end - 1),
+    )
     return replace(item, pages=(first, last)) if first and last else item
 
 
@@ -158,8 +162,15 @@ def _chunks(
     fits = model_fits(embedder)
     chunks: list[Chunk] = []
     for item in initiatives:
-        chunks += chunk_fitted(item, texts[item.source], count, config.chunk_tokens,
-                               config.chunk_overlap, config.chunk_header, fits)  # fmt: skip
+        chunks += chunk_fitted(
+            item,
+            texts[item.source],
+            count,
+            config.chunk_tokens,
+            config.chunk_overlap,
+            config.chunk_header,
+            fits,
+        )
     return chunks
 
 
@@ -244,9 +255,12 @@ def _write(
 
 
 def _build_backend(
-    target: Path, initiatives: list[Initiative], chunks: list[Chunk], vectors: np.ndarray,
+    target: Path,
+    initiatives: list[Initiative],
+    chunks: list[Chunk],
+    vectors: np.ndarray,
     config: BuildConfig,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     by_id = {i.id: i for i in initiatives}
     records = [_record(c, by_id[c.initiative_id]) for c in chunks]
     directory = target / "backend"
@@ -273,8 +287,18 @@ def _query_model(embedder: Embedder, target: Path, old: Path | None) -> str:
 
 
 def _versions() -> dict[str, str]:
-    names = ["councilqa", "faiss-cpu", "bm25s", "qdrant-client", "sentence-transformers",
-             "torch", "tiktoken", "pdfplumber", "trafilatura", "python-docx"]  # fmt: skip
+    names = [
+        "councilqa",
+        "faiss-cpu",
+        "bm25s",
+        "qdrant-client",
+        "sentence-transformers",
+        "torch",
+        "tiktoken",
+        "pdfplumber",
+        "trafilatura",
+        "python-docx",
+    ]
     found = {}
     for name in names:
         try:

@@ -48,7 +48,8 @@ def write_catalog(
         db.executescript(_SCHEMA)
         db.executemany("INSERT INTO councils VALUES (?,?)", _council_counts(initiatives).items())
         db.executemany(
-            "INSERT INTO sections VALUES (?)", sorted({(i.section,) for i in initiatives if i.section})
+            "INSERT INTO sections VALUES (?)",
+            sorted({(i.section,) for i in initiatives if i.section}),
         )
         db.executemany(
             "INSERT INTO reports VALUES (?,?,?,?,?,?,?,?,?)",
@@ -59,9 +60,11 @@ def write_catalog(
         )
         db.executemany(
             "INSERT INTO chunks VALUES (?,?,?,?,?,?,?)",
-            ((row, c.id, c.initiative_id, c.source, c.start, c.end, h)
-             for row, (c, h) in enumerate(chunks)),
-        )  # fmt: skip
+            (
+                (row, c.id, c.initiative_id, c.source, c.start, c.end, h)
+                for row, (c, h) in enumerate(chunks)
+            ),
+        )
     db.close()
 
 
@@ -93,7 +96,7 @@ def _initiative(row: sqlite3.Row) -> Initiative:
         section=row["section"],
         spans=tuple(Span(s, e) for s, e in json.loads(row["spans"])),
         contact=row["contact"],
-        pages=tuple(pages) if pages else None,  # type: ignore[arg-type]
+        pages=(int(pages[0]), int(pages[1])) if pages else None,
     )
 
 
@@ -205,7 +208,9 @@ class Catalog:
 
     def councils(self) -> dict[str, int]:
         """Council name -> how many initiatives name it, sorted by name."""
-        return {r[0]: r[1] for r in self._query("SELECT name, initiatives FROM councils ORDER BY name")}
+        return {
+            r[0]: r[1] for r in self._query("SELECT name, initiatives FROM councils ORDER BY name")
+        }
 
     def initiative_counts(self) -> dict[str, int]:
         """Report source -> how many initiatives it was split into."""

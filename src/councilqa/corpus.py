@@ -14,6 +14,7 @@ import os
 import shutil
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from .errors import CorpusError, NotFoundError
 from .models import Report
@@ -103,15 +104,16 @@ def fingerprint(reports: list[Report]) -> dict[str, str]:
 
 
 def entry_for(
-    path: Path, extracted: Extracted, sha256: str, overrides: dict[str, object]
+    path: Path, extracted: Extracted, sha256: str, overrides: dict[str, Any]
 ) -> Report:
     """A manifest entry for a file: the flags given, else the file's own metadata."""
     title = str(overrides.get("title") or extracted.title or path.stem.replace("_", " "))
     publisher = str(overrides.get("publisher") or extracted.author or "")
     year = overrides.get("year") or extracted.year
     pages = len(extracted.page_starts)
-    return Report(path.name, title, publisher, int(year) if year else None, sha256,
-                  extracted.format, pages)  # fmt: skip
+    return Report(
+        path.name, title, publisher, int(year) if year else None, sha256, extracted.format, pages
+    )
 
 
 def place_file(corpus_dir: Path, path: Path, report: Report) -> list[Report]:
@@ -138,4 +140,3 @@ def remove_report(corpus_dir: Path, source: str) -> Report:
     write_manifest(corpus_dir, [r for r in reports if r.source != source])
     (corpus_dir / source).unlink(missing_ok=True)
     return found
-

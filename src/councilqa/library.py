@@ -39,15 +39,22 @@ def expand(paths: Sequence[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.suffix.lower() in sources.SUFFIXES
-                            and p.is_file() and not p.name.startswith("."))  # fmt: skip
+            found += sorted(
+                p
+                for p in path.rglob("*")
+                if p.suffix.lower() in sources.SUFFIXES
+                and p.is_file()
+                and not p.name.startswith(".")
+            )
         elif path.is_file():
             found.append(path)
         else:
             raise CorpusError(f"{path} does not exist")
     if not found:
-        raise CorpusError(f"no supported files in {', '.join(map(str, paths))}; "
-                          f"supported: {', '.join(sorted(sources.SUFFIXES))}")  # fmt: skip
+        raise CorpusError(
+            f"no supported files in {', '.join(map(str, paths))}; "
+            f"supported: {', '.join(sorted(sources.SUFFIXES))}"
+        )
     return found
 
 
@@ -62,9 +69,14 @@ def plan(corpus_dir: Path, path: Path) -> tuple[str, str]:
 
 
 def add_files(
-    corpus_dir: Path, index_dir: Path, config: BuildConfig, embedder: Embedder,
-    paths: Sequence[Path], overrides: dict[str, Any], log: Log = print,
-) -> list[Added]:  # fmt: skip
+    corpus_dir: Path,
+    index_dir: Path,
+    config: BuildConfig,
+    embedder: Embedder,
+    paths: Sequence[Path],
+    overrides: dict[str, Any],
+    log: Log = print,
+) -> list[Added]:
     """Add (or re-add) report files and rebuild the index; returns what was done."""
     files = expand(paths)
     with locked(corpus_dir), journal(corpus_dir) as record:
@@ -86,9 +98,13 @@ def add_files(
 
 
 def remove(
-    corpus_dir: Path, index_dir: Path, config: BuildConfig, embedder: Embedder, source: str,
+    corpus_dir: Path,
+    index_dir: Path,
+    config: BuildConfig,
+    embedder: Embedder,
+    source: str,
     log: Log = print,
-) -> Report:  # fmt: skip
+) -> Report:
     """Remove a report from corpus/ and the index (no embedding is needed)."""
     with locked(corpus_dir), journal(corpus_dir) as record:
         record.touching(source)

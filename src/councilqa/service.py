@@ -62,7 +62,9 @@ def open_engine(index_dir: Path, manifest: dict[str, Any], settings: Settings) -
     except CouncilQAError:
         raise
     except Exception as exc:  # engines raise their own kinds for damaged files
-        raise IndexLoadError(f"{index_dir}/backend ({name}) cannot be opened ({exc}): rebuild") from exc
+        raise IndexLoadError(
+            f"{index_dir}/backend ({name}) cannot be opened ({exc}): rebuild"
+        ) from exc
 
 
 def open_service(settings: Settings, embedder: Embedder | None = None) -> Service:
@@ -138,7 +140,9 @@ class ServiceHolder:
     def health(self) -> dict[str, Any]:
         """ok / degraded / unavailable, with the reason and what is served."""
         service = self._service
-        status = "ok" if service and not self.problem else ("degraded" if service else "unavailable")
+        status = (
+            "ok" if service and not self.problem else ("degraded" if service else "unavailable")
+        )
         manifest = service.manifest if service else {}
         return {
             "status": status,

@@ -19,11 +19,15 @@ TokenCounter = Callable[[str], int]
 # Function words only: content words such as "council" are kept, since BM25Plus/BM25L
 # weight them low but not zero (BM25Okapi would floor a term found in most chunks).
 STOP_WORDS = frozenset(
-    """a about all an and any are as at be been but by can could did do does for from had
-    has have having how i if in into is it its me my of on or our so than that the their
-    them there these they this those to was we were what when where which who whom why
-    will with would you your""".split()
-)
+    [
+        "a", "about", "all", "an", "and", "any", "are", "as", "at", "be", "been", "but", "by",
+        "can", "could", "did", "do", "does", "for", "from", "had", "has", "have", "having", "how",
+        "i", "if", "in", "into", "is", "it", "its", "me", "my", "of", "on", "or", "our", "so",
+        "than", "that", "the", "their", "them", "there", "these", "they", "this", "those", "to",
+        "was", "we", "were", "what", "when", "where", "which", "who", "whom", "why", "will",
+        "with", "would", "you", "your",
+    ]
+)  # fmt: skip
 _WORD = re.compile(r"[a-z0-9£%]+(?:['’][a-z]+)?")
 _SENTENCE = re.compile(r"[^\n.!?]*(?:[.!?]+[\"'’”)]*|\n|$)")
 

@@ -66,7 +66,9 @@ def backend_module(name: str) -> ModuleType:
     """The module implementing backend `name` (a BACKENDS key or a dotted module path)."""
     path = BACKENDS.get(name, name)
     if "." not in path:
-        raise ConfigError(f"unknown backend {name!r}; valid: {', '.join(BACKENDS)}, or a module path")
+        raise ConfigError(
+            f"unknown backend {name!r}; valid: {', '.join(BACKENDS)}, or a module path"
+        )
     try:
         return import_module(path)
     except ImportError as exc:
@@ -74,9 +76,12 @@ def backend_module(name: str) -> ModuleType:
 
 
 def build_backend(
-    name: str, directory: Path, records: Sequence[ChunkRecord], vectors: np.ndarray,
+    name: str,
+    directory: Path,
+    records: Sequence[ChunkRecord],
+    vectors: np.ndarray,
     url: str | None = None,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """Build backend `name`'s files in `directory`; returns what the manifest records."""
     build = backend_module(name).build
     extra = {"url": url} if "url" in inspect.signature(build).parameters else {}

@@ -24,17 +24,24 @@ from .rowfilter import RowFilter, best
 
 _INDEX = "dense.faiss"
 _PARAMS = "dense.json"
+_MAX_EF = 2048
 
 
 @dataclass(frozen=True)
 class DenseParams:
-    """How the dense index is built and searched; chosen by bench/scale_engine.py."""
+    """How the dense index is built and searched; chosen by bench/scale_engine.py.
 
-    flat_below: int = 50_000  # an exact IndexFlatIP under this many chunks, HNSW from it
+    Measured on 2 cores: exact search over all vectors costs 0.3 ms at 10k chunks and 13 ms
+    at 100k, HNSW 0.1-0.2 ms, hence HNSW from 30k. HNSW recall@10 against exact on real
+    embeddings (5,385 report windows, 240 real queries), M=32, efConstruction=80: 0.90 at
+    efSearch 32, 0.96 at 64, 0.99 at 128; M=16 is within 0.01. Scoring 20k allowed rows
+    exactly costs about 7 ms, the ceiling for the brute-force filter path."""
+
+    flat_below: int = 30_000  # an exact IndexFlatIP under this many chunks, HNSW from it
     m: int = 32  # HNSW neighbours per node
     ef_construction: int = 80
-    ef_search: int = 64
-    brute_force_below: int = 40_000  # filtered searches over fewer rows score them exactly
+    ef_search: int = 128
+    brute_force_below: int = 20_000  # filtered searches over fewer rows score them exactly
 
 
 def build_dense(directory: Path, vectors: np.ndarray, params: DenseParams | None = None) -> dict:
@@ -97,9 +104,13 @@ class DenseRetriever:
         self, vector: np.ndarray, k: int, allowed: np.ndarray | None
     ) -> tuple[np.ndarray, np.ndarray]:
         """The k best (rows, scores) by brute force over `allowed` rows (None = all)."""
-        if allowed is None:
-            allowed = np.arange(len(self.ids))
-        return best(allowed, self.vectors[allowed] @ vector, k)
+        candidates = self.vectors if allowed is None else self.vectors[allowed]
+        k = min(k, len(candidates))
+        # faiss.knn, not `candidates @ vector`: numpy's OpenBLAS runs a matrix-vector
+        # product on 2 threads here and is 5-15x slower than faiss's single thread.
+        scores, found = faiss.knn(vector[None, :], candidates, k, metric=faiss.METRIC_INNER_PRODUCT)
+        rows = found[0] if allowed is None else allowed[found[0]]
+        return best(rows, scores[0], k)
 
     def _index_search(
         self, vector: np.ndarray, k: int, allowed: np.ndarray | None
@@ -112,6 +123,10 @@ class DenseRetriever:
             search_params = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]
             search_params.efSearch = max(self.params.ef_search, k)
             if allowed is not None:
+                # The graph is walked through rejected nodes too: to gather as many allowed
+                # candidates as an unfiltered search, widen it by the inverse selectivity.
+                widen = -(-len(self.ids) // len(allowed))
+                search_params.efSearch = min(search_params.efSearch * widen, _MAX_EF)
                 bitmap = np.packbits(self.rowfilter.mask(allowed), bitorder="little")
                 search_params.sel = faiss.IDSelectorBitmap(len(self.ids), faiss.swig_ptr(bitmap))
             scores, rows = self.index.search(vector[None, :], k, params=search_params)

@@ -1,86 +1,57 @@
-"""INTERIM local backend (replaced by the scalable bm25s/FAISS one): rank-bm25 + FAISS flat."""
+"""The `local` backend: bm25s (lexical) and FAISS (dense) in the index directory, in-process.
+
+`build` writes everything a search needs; `open_backend` memory-maps it, so opening a
+million-chunk index reads only small vocabularies and the HNSW graph, and rebuilds nothing.
+Chunk ids live in one fixed-width byte array (row -> id), not a Python object per chunk.
+
+Files: ids.npy; bm25/ (bm25s's own directory); dense.faiss and dense.json; filter_*.npy
+and filters.json (see rowfilter).
+"""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
-import faiss
 import numpy as np
-from rank_bm25 import BM25Plus
 
-from ..models import Filters
-from ..text import tokenize
 from . import Backend, ChunkRecord
+from .dense import DenseParams, build_dense, open_dense
+from .lexical import build_lexical, open_lexical
+from .rowfilter import build_filters, open_filters
+
+_IDS = "ids.npy"
 
 
-def build(directory: Path, records: Sequence[ChunkRecord], vectors: np.ndarray) -> dict:
-    """Write tokens, metadata and vectors."""
+def build(
+    directory: Path,
+    records: Sequence[ChunkRecord],
+    vectors: np.ndarray,
+    dense: DenseParams | None = None,
+) -> dict:
+    """Write the backend's files for `records` and their unit `vectors` (aligned rows) into
+    `directory`; return what the index manifest records about them."""
+    if len(records) != len(vectors):
+        raise ValueError(f"{len(records)} records but {len(vectors)} vectors")
     directory.mkdir(parents=True, exist_ok=True)
-    rows = [
-        {"id": r.id, "tokens": tokenize(r.text), "councils": r.councils, "source": r.source,
-         "section": r.section}
-        for r in records
-    ]  # fmt: skip
-    (directory / "rows.json").write_text(json.dumps(rows))
-    np.save(directory / "vectors.npy", vectors)
-    return {"kind": "interim", "chunks": len(rows)}
-
-
-class _Base:
-    def __init__(self, rows: list[dict]) -> None:
-        self.rows = rows
-        self.ids = [r["id"] for r in rows]
-
-    def allowed(self, f: Filters) -> np.ndarray:
-        if not f:
-            return np.ones(len(self.rows), dtype=bool)
-        return np.array(
-            [
-                (not f.councils or bool(set(r["councils"]) & set(f.councils)))
-                and (not f.sources or r["source"] in f.sources)
-                and (not f.sections or r["section"] in f.sections)
-                for r in self.rows
-            ],
-            dtype=bool,
-        )
-
-
-class _Lexical(_Base):
-    def __init__(self, rows: list[dict]) -> None:
-        super().__init__(rows)
-        self.bm25 = BM25Plus([r["tokens"] for r in rows])
-
-    def search(self, query, query_vector, filters, k):
-        terms = tokenize(query)
-        if not terms:
-            return []
-        scores = self.bm25.get_scores(terms)
-        ok = self.allowed(filters)
-        hit = np.array([bool(set(terms) & set(r["tokens"])) for r in self.rows])
-        rows = np.flatnonzero(ok & hit)
-        rows = rows[np.argsort(-scores[rows], kind="stable")][:k]
-        return [(self.ids[r], float(scores[r])) for r in rows]
-
-
-class _Dense(_Base):
-    def __init__(self, rows: list[dict], vectors: np.ndarray) -> None:
-        super().__init__(rows)
-        self.vectors = vectors
-        self.index = faiss.IndexFlatIP(vectors.shape[1])
-        self.index.add(vectors)
-
-    def search(self, query, query_vector, filters, k):
-        ok = self.allowed(filters)
-        scores = self.vectors @ query_vector.reshape(-1)
-        rows = np.flatnonzero(ok)
-        rows = rows[np.argsort(-scores[rows], kind="stable")][:k]
-        return [(self.ids[r], float(scores[r])) for r in rows]
+    ids = np.array([record.id.encode() for record in records], dtype=bytes)
+    if len(set(ids.tolist())) != len(ids):
+        raise ValueError("chunk ids must be unique")
+    np.save(directory / _IDS, ids)
+    return {
+        "backend": "local",
+        "chunks": len(records),
+        "lexical": build_lexical(directory, records),
+        "dense": build_dense(directory, vectors, dense),
+        "filters": build_filters(directory, records),
+    }
 
 
 def open_backend(directory: Path) -> Backend:
-    """Open what build wrote."""
-    rows = json.loads((directory / "rows.json").read_text())
-    vectors = np.load(directory / "vectors.npy")
-    return Backend(_Lexical(rows), _Dense(rows, vectors))
+    """Open what `build` wrote in `directory`, memory-mapped."""
+    ids = np.load(directory / _IDS, mmap_mode="r")
+    rowfilter = open_filters(directory, len(ids))
+    return Backend(
+        lexical=open_lexical(directory, ids, rowfilter),
+        dense=open_dense(directory, ids, rowfilter),
+    )

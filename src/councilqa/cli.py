@@ -153,18 +153,20 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def page_label(pages: tuple[int, int] | None) -> str:
+    """ "p. 14" or "pp. 14-15" for a cited span; empty for unpaged reports."""
+    if not pages:
+        return ""
+    return f"p. {pages[0]}" if pages[0] == pages[1] else f"pp. {pages[0]}-{pages[1]}"
+
+
 def _print_hit(hit: Hit, n: int) -> None:
     item, passage = hit.initiative, hit.passage
     councils = ", ".join(item.councils) or "(council not named)"
-    pages = passage.pages
-    where = (
-        (f"p. {pages[0]}" if pages[0] == pages[1] else f"pp. {pages[0]}-{pages[1]}")
-        if pages
-        else ""
-    )
+    where = " ".join(filter(None, [passage.source, page_label(passage.pages)]))
     print(f"[{n}] {councils} — {item.title}")
     print(
-        f"    {passage.source} {where} [{passage.start}:{passage.end}]  "
+        f"    {where} [{passage.start}:{passage.end}]  "
         f"section: {item.section or '-'}  score {hit.score:.4f}"
     )
     print(textwrap.indent(textwrap.fill(" ".join(passage.text.split()), 96), "    "))

@@ -21,6 +21,7 @@ from ..embedding import Embedder
 from ..service import ServiceHolder
 from .errors import install_error_handlers
 from .limits import BodyLimit
+from .openapi import install_openapi
 from .routes import documents, search, service
 
 
@@ -38,10 +39,13 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         version=__version__,
         lifespan=lifespan,
         description="Cited answers from reports on what UK councils have done.",
+        docs_url=None,  # served by install_openapi from local assets
+        redoc_url=None,  # ReDoc loads from a CDN: blank offline
     )
     app.state.settings = settings
     install_error_handlers(app)
     app.add_middleware(BodyLimit)
+    install_openapi(app, settings.max_query_chars)
     for router in (search.router, documents.router, service.router):
         app.include_router(router)
     static = resources.files("councilqa") / "static"

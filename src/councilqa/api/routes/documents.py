@@ -11,9 +11,11 @@ from fastapi.responses import FileResponse
 
 from ...errors import NotFoundError, QueryError
 from ..deps import ServiceDep, SettingsDep
+from ..openapi import errors
 from ..schemas import CouncilOut, DocumentOut, DocumentText, InitiativeOut, SpanOut
 
-router = APIRouter(tags=["corpus"])
+router = APIRouter(tags=["corpus"], responses=errors(404, 422, 503))
+_SPAN = 2**31 - 1  # no report is longer; keeps offsets within what SQLite and clients hold
 _SAFE_TYPES = {".pdf", ".txt", ".md", ".html", ".htm", ".docx"}
 
 
@@ -28,8 +30,8 @@ def documents(service: ServiceDep) -> list[DocumentOut]:
 def document_text(
     source: str,
     service: ServiceDep,
-    start: Annotated[int, Query(ge=0)] = 0,
-    end: Annotated[int | None, Query(ge=0)] = None,
+    start: Annotated[int, Query(ge=0, le=_SPAN)] = 0,
+    end: Annotated[int | None, Query(ge=0, le=_SPAN)] = None,
     context: Annotated[int, Query(ge=0, le=20_000)] = 1500,
 ) -> DocumentText:
     """A report's text from start-context to end+context, with the span to highlight."""
@@ -45,7 +47,15 @@ def document_text(
                         pages=list(pages) if pages else None)  # fmt: skip
 
 
-@router.get("/documents/{source}/file", response_class=FileResponse)
+_FILE = {
+    "description": "The file: PDF or DOCX as such, HTML, Markdown and text as plain text.",
+    "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in (
+        "application/pdf", "text/plain",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document")},
+}  # fmt: skip
+
+
+@router.get("/documents/{source}/file", response_class=FileResponse, responses={200: _FILE})
 def document_file(source: str, service: ServiceDep, settings: SettingsDep) -> FileResponse:
     """The original report file as indexed (a PDF opens at #page=N in a browser)."""
     report = service.catalog.report(source)  # only names the index knows: no paths

@@ -136,6 +136,11 @@ def test_lax_input_is_refused(http, body, detail):
     assert detail in r.json()["detail"]
 
 
+def test_a_whole_float_is_an_integer_as_json_schema_says(http):
+    r = http.post("/search", json={"query": "housing", "top_k": 7.0})
+    assert r.status_code == 200 and len(r.json()["passages"]) == 7
+
+
 def test_unknown_council_says_where_the_list_is(http):
     r = http.post("/search", json={"query": "housing", "filters": {"councils": ["Atlantis"]}})
     assert r.status_code == 422

@@ -17,6 +17,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
+from ..errors import CouncilQAError
+
 SWAGGER = "/static/swagger-ui"
 
 
@@ -76,15 +78,48 @@ def install_openapi(app: FastAPI, max_query_chars: int) -> None:
             swagger_favicon_url=f"{SWAGGER}/favicon-32x32.png",
         )
 
+    built_for: list[object] = [None]  # the service the cached schema lists the values of
+
     def schema() -> dict[str, Any]:
-        if app.openapi_schema is None:
+        service = _served(app)
+        if app.openapi_schema is None or built_for[0] is not service:
             found = get_openapi(title=app.title, version=app.version,
                                 description=app.description, routes=app.routes)  # fmt: skip
-            for name in ("SearchRequest", "AskRequest"):
-                query = found["components"]["schemas"][name]["properties"]["query"]
-                query["maxLength"] = max_query_chars
-                query["description"] = query["description"].replace("1000", str(max_query_chars))
-            app.openapi_schema = found
+            _query_limit(found, max_query_chars)
+            if service is not None:
+                _valid_values(found, service.catalog)
+            app.openapi_schema, built_for[0] = found, service
         return app.openapi_schema
 
     app.openapi = schema  # type: ignore[method-assign]
+
+
+def _served(app: FastAPI) -> Any:
+    """The service being served, or None (before start-up, or with no usable index)."""
+    holder = getattr(app.state, "holder", None)
+    try:
+        return holder.current() if holder else None
+    except CouncilQAError:
+        return None
+
+
+def _query_limit(schema: dict[str, Any], max_query_chars: int) -> None:
+    """The query length limit the settings choose."""
+    for name in ("SearchRequest", "AskRequest"):
+        query = schema["components"]["schemas"][name]["properties"]["query"]
+        query["maxLength"] = max_query_chars
+        query["description"] = query["description"].replace("1000", str(max_query_chars))
+
+
+def _valid_values(schema: dict[str, Any], catalog: Any) -> None:
+    """The filter values and report names of the served index, as enums."""
+    filters = schema["components"]["schemas"]["Filters"]["properties"]
+    sources = [r.source for r in catalog.reports]
+    for name, values in (("councils", list(catalog.councils())), ("sources", sources),
+                         ("sections", catalog.sections())):  # fmt: skip
+        filters[name]["items"]["enum"] = values
+    for path, item in schema["paths"].items():
+        for operation in item.values() if path.startswith("/documents/{source}") else ():
+            for parameter in operation.get("parameters", []):
+                if parameter["name"] == "source":
+                    parameter["schema"]["enum"] = sources

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import sys
 import unicodedata
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
+from pydantic_core import PydanticCustomError
 
 from ..models import MODES, Answer, Hit, Report
 
 Mode = Literal[MODES]  # type: ignore[valid-type]
 # check_query's rule as a JSON Schema pattern, so clients and schema-driven tests know it:
 # a query needs one character that is not a control, format (zero-width), space or
-# combining mark character, nor half of a surrogate pair.
-_INVISIBLE = ("Cc", "Cf", "Cs", "Mn", "Zl", "Zp", "Zs")
+# combining mark character (lone surrogates, which no JSON schema regex can name, are
+# refused too).
+_INVISIBLE = ("Cc", "Cf", "Mn", "Zl", "Zp", "Zs")
 
 
 def _visible_pattern() -> str:
@@ -37,13 +39,37 @@ def _esc(cp: int) -> str:
 QUERY_PATTERN = _visible_pattern()
 
 
+def _whole_number(value: Any) -> Any:
+    """JSON's integers: 7 and 7.0, but not true, "7" or 7.5 (pydantic's lax mode takes
+    the first two, its strict mode refuses 7.0, which JSON Schema calls an integer)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    if isinstance(value, float) and not value.is_integer():
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return int(value)
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+
+
 class Filters(BaseModel):
     """Restrict results to these councils, reports (corpus file names) and sections."""
 
     model_config = ConfigDict(extra="forbid")
-    councils: list[str] = Field(default_factory=list, max_length=50)
-    sources: list[str] = Field(default_factory=list, max_length=50)
-    sections: list[str] = Field(default_factory=list, max_length=50)
+    councils: list[str] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Councils as GET /councils names them; another spelling of the same "
+        "place matches too (Lambeth, Lambeth Council).",
+    )
+    sources: list[str] = Field(
+        default_factory=list, max_length=50, description="Report file names (GET /documents)."
+    )
+    sections: list[str] = Field(
+        default_factory=list, max_length=50,
+        description="Section names (GET /sections); any part of a name matches the sections "
+        "containing it.",
+    )  # fmt: skip
 
 
 class SearchRequest(BaseModel):
@@ -56,7 +82,7 @@ class SearchRequest(BaseModel):
         "at least one of them visible (not only spaces, controls or zero-width characters).",
         json_schema_extra={"minLength": 1, "maxLength": 1000, "pattern": QUERY_PATTERN},
     )
-    top_k: StrictInt = Field(5, ge=1, le=50, description="How many passages, 1 to 50.")
+    top_k: WholeNumber = Field(5, ge=1, le=50, description="How many passages, 1 to 50.")
     mode: Mode = "hybrid"
     filters: Filters = Field(default_factory=Filters)
 

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse
 
-from ...errors import NotFoundError, QueryError
+from ...errors import NotFoundError
 from ..deps import ServiceDep, SettingsDep
 from ..openapi import errors
 from ..schemas import CouncilOut, DocumentOut, DocumentText, InitiativeOut, SpanOut
@@ -34,12 +34,12 @@ def document_text(
     end: Annotated[int | None, Query(ge=0, le=_SPAN)] = None,
     context: Annotated[int, Query(ge=0, le=20_000)] = 1500,
 ) -> DocumentText:
-    """A report's text from start-context to end+context, with the span to highlight."""
+    """A report's text from start-context to end+context, with the span to highlight; a
+    span past the end of the report is cut at its end, and an end before start is start."""
     report = service.catalog.report(source)
     text = service.catalog.text(source)
-    end = len(text) if end is None else end
-    if start > end or end > len(text):
-        raise QueryError(f"span {start}-{end} is outside {source} (0-{len(text)})")
+    end = len(text) if end is None else min(max(end, start), len(text))
+    start = min(start, end)
     lo, hi = max(0, start - context), min(len(text), end + context)
     pages = service.catalog.page_range(source, start, end)
     return DocumentText(source=source, title=report.title, start=lo, end=hi, text=text[lo:hi],

@@ -20,11 +20,25 @@ router = APIRouter(
     dependencies=[Depends(require_json)],
     responses=errors(400, 413, 415, 422, 503),
 )
+
+
+def _event(name: str, data: dict) -> dict:
+    """One kind of server-sent event: its name and its JSON `data`."""
+    payload = {"type": "string", "contentMediaType": "application/json", "contentSchema": data}
+    return {"type": "object", "required": ["event", "data"],
+            "properties": {"event": {"const": name}, "data": payload}}  # fmt: skip
+
+
 _STREAM = {
     "description": "The answer; with `stream: true`, server-sent events: `passages` "
     "(the passages), `delta` (answer text as it arrives), then `done` (the whole response).",
-    "content": {"text/event-stream": {"schema": {"type": "string"}}},
-}
+    "content": {"text/event-stream": {"schema": {"oneOf": [
+        _event("passages", {"type": "array", "items": {"$ref": "#/components/schemas/Passage"}}),
+        _event("delta", {"type": "object", "required": ["text"],
+                         "properties": {"text": {"type": "string"}}}),
+        _event("done", {"$ref": "#/components/schemas/AskResponse"}),
+    ]}}},
+}  # fmt: skip
 
 
 def _filters(body: SearchRequest) -> Filters:

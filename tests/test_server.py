@@ -202,3 +202,98 @@ def test_huge_headers_are_a_431(base, size):
 def test_server_still_answers_after_hostile_requests(http, base):
     raw_request(base, b"GET /" + b"a" * 80_000 + b" HTTP/1.1\r\n\r\n")
     assert http.get("/health").json()["status"] == "ok"
+
+
+# `councilqa serve` as a subprocess: a problem on disk never stops it, and never shows a
+# traceback; GET /health says what is wrong.
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Served:
+    """`councilqa serve ARGS` on a free port with this corpus and index; stopped on exit."""
+
+    def __init__(self, corpus, index, *args: str) -> None:
+        import os
+        import subprocess
+        import sys
+        from pathlib import Path
+
+        self.port = _free_port()
+        root = Path(__file__).resolve().parents[1]
+        env = os.environ | {"COUNCILQA_CORPUS_DIR": str(corpus), "COUNCILQA_INDEX_DIR": str(index),
+                            "PYTHONPATH": str(root / "src"), "HF_HUB_OFFLINE": "1"}  # fmt: skip
+        command = [sys.executable, "-m", "councilqa.cli", "serve", "--port", str(self.port), *args]
+        self.proc = subprocess.Popen(command, env=env, cwd=index.parent, text=True,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> Served:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, self.proc.communicate()[1][-3000:]
+            try:
+                httpx.get(self.url + "/health", timeout=1)
+                return self
+            except httpx.TransportError:
+                time.sleep(0.2)
+        raise AssertionError("councilqa serve did not start")
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.terminate()
+        self.stdout, self.stderr = self.proc.communicate(timeout=30)
+        assert "Traceback" not in self.stderr, self.stderr[-3000:]
+
+
+def _copies(tmp_path, fake_settings):
+    import shutil
+
+    from .conftest import copy_corpus
+
+    corpus = copy_corpus(tmp_path / "corpus")
+    index = tmp_path / "index"
+    shutil.copytree(fake_settings.index_dir, index)
+    return corpus, index
+
+
+@pytest.mark.parametrize("args", [("--no-build",), ()])
+def test_serve_with_a_bad_corpus_file_serves_the_index_degraded(tmp_path, fake_settings, args):
+    import fcntl
+
+    corpus, index = _copies(tmp_path, fake_settings)
+    (corpus / "stray.txt").write_bytes(b"not in the manifest \xff\xfe")
+    stale = tmp_path / ".index.build-dead"  # left by a killed build: no live lock
+    stale.mkdir()
+    held = tmp_path / ".index.build-live"  # a build still running holds its lock
+    held.mkdir()
+    with (held / ".lock").open("wb") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with Served(corpus, index, *args) as server:
+            health = httpx.get(server.url + "/health").json()
+            r = httpx.post(server.url + "/search", json={"query": "housing", "mode": "bm25"})
+    assert r.status_code == 200 and r.json()["passages"]
+    assert health["status"] == "degraded"
+    assert health["problem"].startswith("corpus/ cannot be indexed: ")
+    assert "stray.txt has no entry in" in health["problem"]
+    assert not stale.exists() and held.exists()
+    assert "index not rebuilt" in server.stderr
+
+
+def test_serve_with_a_damaged_index_and_a_bad_corpus_answers_503(tmp_path, fake_settings):
+    corpus, index = _copies(tmp_path, fake_settings)
+    (corpus / "stray.txt").write_text("not in the manifest")
+    data = (index / "catalog.sqlite").read_bytes()
+    (index / "catalog.sqlite").write_bytes(data[:100] + bytes([data[100] ^ 1]) + data[101:])
+    with Served(corpus, index) as server:
+        health = httpx.get(server.url + "/health")
+        r = httpx.post(server.url + "/search", json={"query": "housing"})
+    assert health.status_code == 503 and health.json()["status"] == "unavailable"
+    assert "catalog.sqlite was changed or damaged" in health.json()["problem"]
+    assert "stray.txt has no entry" in health.json()["problem"]
+    assert r.status_code == 503
+    assert r.json()["detail"].startswith("no usable index: ")
+    assert "catalog.sqlite was changed or damaged since the index was built" in r.json()["detail"]

@@ -19,6 +19,7 @@ class FakeLLM:
         self.mode = "ok"
         self.reply = "Liverpool City Council set up an energy company [1]."
         self.requests: list[dict] = []
+        self.trickle_s = 0.25  # seconds between bytes in mode "trickle"
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_port}/v1"
 
@@ -43,6 +44,8 @@ class FakeLLM:
                 mode = fake.mode
                 if mode == "slow":
                     time.sleep(3)
+                if mode.startswith("trickle"):  # one byte every fake.trickle_s, never done
+                    return self._trickle(stream=bool(body.get("stream")))
                 if mode == "401":
                     return self._send(401, {"error": {"message": "Incorrect API key"}})
                 if mode == "500":
@@ -66,6 +69,29 @@ class FakeLLM:
                 self.send_header("content-length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+
+            def _trickle(self, stream: bool) -> None:
+                """A valid reply, one byte at a time: each read is quick, the whole is not."""
+                chunk = {"choices": [{"delta": {"content": "Liverpool [1]"}}]}
+                data = (
+                    f"data: {json.dumps(chunk)}\n\n" * 200
+                    if stream
+                    else json.dumps({"choices": [{"message": {"content": "x" * 2000 + " [1]"}}]})
+                )
+                self.send_response(200)
+                self.send_header(
+                    "content-type", "text/event-stream" if stream else "application/json"
+                )
+                if not stream:
+                    self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                try:
+                    for byte in data.encode():
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(fake.trickle_s)
+                except OSError:  # the client gave up, as it should
+                    pass
 
             def _stream(self, text: str, slow: bool) -> None:
                 self.send_response(200)

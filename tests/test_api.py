@@ -143,8 +143,16 @@ def test_document_text_window(client):
     assert body["text"] == source_text(source)[4950:5150]
     assert (body["highlight_start"], body["highlight_end"]) == (5000, 5100)
     assert client.get("/documents/nope.txt/text").status_code == 404
-    r = client.get(f"/documents/{source}/text", params={"start": 10, "end": 5})
-    assert r.status_code == 422 and "outside" in r.json()["detail"]
+    r = client.get(f"/documents/{source}/text", params={"start": 10, "end": 5, "context": 0})
+    assert r.status_code == 200 and (r.json()["highlight_start"], r.json()["text"]) == (10, "")
+    length = len(source_text(source))
+    r = client.get(f"/documents/{source}/text", params={"start": 10, "end": 10**9, "context": 0})
+    assert r.json()["highlight_end"] == length and r.json()["text"] == source_text(source)[10:]
+    r = client.get(f"/documents/{source}/text", params={"start": 2**31})
+    assert (
+        r.status_code == 422
+        and "start: Input should be less than or equal to" in r.json()["detail"]
+    )
     assert client.get(f"/documents/{source}/text", params={"start": -1}).status_code == 422
 
 
@@ -184,7 +192,10 @@ def test_edits_to_the_corpus_change_nothing_served(tmp_path, embedder, built_ind
         after = c.post("/search", json=QUERY | {"top_k": 10}).json()["passages"]
         assert after == before
         for p in after:
-            window = c.get(f"/documents/{p['source']}/text", params={"start": p["start"], "end": p["end"], "context": 0})
+            window = c.get(
+                f"/documents/{p['source']}/text",
+                params={"start": p["start"], "end": p["end"], "context": 0},
+            )
             assert window.status_code == 200 and window.json()["text"] == p["text"]
             item = c.get(f"/initiatives/{p['initiative_id']}")
             assert item.status_code == 200

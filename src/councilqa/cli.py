@@ -200,18 +200,33 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    """Serve the API and the page; build the index first if it is missing or stale."""
+    """Serve the API and the page; build the index first if it is missing, stale or
+    damaged. A problem never stops it: it serves the last good index (or answers 503)
+    and GET /health says why."""
     import uvicorn
 
     from .api import create_app
+    from .api.server import server_config
 
-    if not args.no_build:
-        try:
+    problem = ""
+    try:
+        if args.no_build:
+            _check_corpus(settings)
+        else:
             cmd_index(argparse.Namespace(if_stale=True), settings)
-        except CouncilQAError as exc:  # serve the last good index; /health says why
-            print(f"councilqa: warning: index not rebuilt: {exc}", file=sys.stderr)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    except CouncilQAError as exc:  # serve the last good index; /health says why
+        problem = f"corpus/ cannot be indexed: {exc}"
+        print(f"councilqa: warning: index not rebuilt: {exc}", file=sys.stderr)
+    app = create_app(settings, corpus_problem=problem)
+    uvicorn.Server(server_config(app, args.host, args.port, log_level="info")).run()
     return 0
+
+
+def _check_corpus(settings: Settings) -> None:
+    """CorpusError when corpus/ cannot be read as its manifest says (without building)."""
+    from .corpus import load_reports
+
+    load_reports(settings.corpus_dir)
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:

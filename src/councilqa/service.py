@@ -106,6 +106,7 @@ class ServiceHolder:
         self._service: Service | None = None
         self._checked = 0.0
         self.problem = ""  # why the index on disk is not the one served, when it is not
+        self.corpus_problem = ""  # why corpus/ could not be indexed (the index may be fine)
         self.reload()
 
     def reload(self) -> None:
@@ -124,7 +125,8 @@ class ServiceHolder:
         self._maybe_reload()
         service = self._service
         if service is None:
-            raise IndexLoadError(f"no usable index: {self.problem}")
+            also = f"; {self.corpus_problem}" if self.corpus_problem else ""
+            raise IndexLoadError(f"no usable index: {self.problem}{also}")
         return service
 
     def _maybe_reload(self) -> None:
@@ -140,13 +142,12 @@ class ServiceHolder:
     def health(self) -> dict[str, Any]:
         """ok / degraded / unavailable, with the reason and what is served."""
         service = self._service
-        status = (
-            "ok" if service and not self.problem else ("degraded" if service else "unavailable")
-        )
+        problems = "; ".join(p for p in (self.problem, self.corpus_problem) if p)
+        status = "ok" if service and not problems else ("degraded" if service else "unavailable")
         manifest = service.manifest if service else {}
         return {
             "status": status,
-            "problem": self.problem or None,
+            "problem": problems or None,
             "model": manifest.get("model"),
             "backend": manifest.get("backend"),
             "built_at": manifest.get("built_at"),

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 
 from ..config import Settings
 from ..service import Service, ServiceHolder
+from .errors import UnsupportedMediaType
 
 
 def get_holder(request: Request) -> ServiceHolder:
@@ -24,6 +25,15 @@ def get_service(request: Request) -> Service:
 def get_settings(request: Request) -> Settings:
     """The app's settings."""
     return request.app.state.settings
+
+
+def require_json(request: Request) -> None:
+    """415 unless the body is declared as JSON (no Content-Type is taken as JSON)."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind and kind != "application/json" and not kind.endswith("+json"):
+        raise UnsupportedMediaType(
+            f"Content-Type {kind[:80]!r} is not supported: send application/json"
+        )
 
 
 HolderDep = Annotated[ServiceHolder, Depends(get_holder)]

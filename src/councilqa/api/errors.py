@@ -15,6 +15,10 @@ STATUS = {QueryError: 422, NotFoundError: 404, IndexLoadError: 503, CorpusError:
 EXCERPT = 80  # characters of a bad input value echoed back in an error
 
 
+class UnsupportedMediaType(Exception):
+    """A request body that is not declared as JSON (HTTP 415)."""
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map CouncilQAError subclasses and validation errors to JSON error responses."""
 
@@ -22,6 +26,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def domain_error(request: Request, exc: CouncilQAError) -> JSONResponse:
         status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
         return JSONResponse(status_code=status, content={"detail": str(exc)})
+
+    @app.exception_handler(UnsupportedMediaType)
+    async def media_type_error(request: Request, exc: UnsupportedMediaType) -> JSONResponse:
+        return JSONResponse(status_code=415, content={"detail": str(exc)})
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -6,6 +6,7 @@ copy to every request, a visible share of a 10 ms search."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from fastapi.responses import JSONResponse
@@ -31,27 +32,31 @@ class BodyLimit:
         if length.isdigit() and int(length) > MAX_BODY_BYTES:
             await _refuse(scope, receive, send, f"request body is {int(length)} bytes")
             return
-        seen = 0
-        started = False
+        seen, over, refused = 0, False, False
 
         async def counted() -> Any:
-            nonlocal seen
+            nonlocal seen, over
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > MAX_BODY_BYTES:
+                over = True
                 raise BodyTooLarge
             return message
 
-        async def tracked(message: Any) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, counted, tracked)
-        except BodyTooLarge:
-            if not started:
+        async def guarded(message: Any) -> None:
+            # FastAPI turns an error while reading the body into its own 400: once the body
+            # is over the limit, the app's answer is replaced by the 413.
+            nonlocal refused
+            if not over:
+                await send(message)
+            elif not refused:
+                refused = True
                 await _refuse(scope, receive, send, "request body is over the limit (chunked)")
+
+        with contextlib.suppress(BodyTooLarge):  # answered below
+            await self.app(scope, counted, guarded)
+        if over and not refused:
+            await _refuse(scope, receive, send, "request body is over the limit (chunked)")
 
 
 async def _refuse(scope: Any, receive: Any, send: Any, what: str) -> None:

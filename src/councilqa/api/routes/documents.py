@@ -9,11 +9,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse
 
-from ...errors import NotFoundError, QueryError
+from ...errors import NotFoundError
 from ..deps import ServiceDep, SettingsDep
+from ..openapi import errors
 from ..schemas import CouncilOut, DocumentOut, DocumentText, InitiativeOut, SpanOut
 
-router = APIRouter(tags=["corpus"])
+router = APIRouter(tags=["corpus"], responses=errors(404, 422, 503))
+_SPAN = 2**31 - 1  # no report is longer; keeps offsets within what SQLite and clients hold
 _SAFE_TYPES = {".pdf", ".txt", ".md", ".html", ".htm", ".docx"}
 
 
@@ -28,16 +30,16 @@ def documents(service: ServiceDep) -> list[DocumentOut]:
 def document_text(
     source: str,
     service: ServiceDep,
-    start: Annotated[int, Query(ge=0)] = 0,
-    end: Annotated[int | None, Query(ge=0)] = None,
+    start: Annotated[int, Query(ge=0, le=_SPAN)] = 0,
+    end: Annotated[int | None, Query(ge=0, le=_SPAN)] = None,
     context: Annotated[int, Query(ge=0, le=20_000)] = 1500,
 ) -> DocumentText:
-    """A report's text from start-context to end+context, with the span to highlight."""
+    """A report's text from start-context to end+context, with the span to highlight; a
+    span past the end of the report is cut at its end, and an end before start is start."""
     report = service.catalog.report(source)
     text = service.catalog.text(source)
-    end = len(text) if end is None else end
-    if start > end or end > len(text):
-        raise QueryError(f"span {start}-{end} is outside {source} (0-{len(text)})")
+    end = len(text) if end is None else min(max(end, start), len(text))
+    start = min(start, end)
     lo, hi = max(0, start - context), min(len(text), end + context)
     pages = service.catalog.page_range(source, start, end)
     return DocumentText(source=source, title=report.title, start=lo, end=hi, text=text[lo:hi],
@@ -45,7 +47,15 @@ def document_text(
                         pages=list(pages) if pages else None)  # fmt: skip
 
 
-@router.get("/documents/{source}/file", response_class=FileResponse)
+_FILE = {
+    "description": "The file: PDF or DOCX as such, HTML, Markdown and text as plain text.",
+    "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in (
+        "application/pdf", "text/plain",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document")},
+}  # fmt: skip
+
+
+@router.get("/documents/{source}/file", response_class=FileResponse, responses={200: _FILE})
 def document_file(source: str, service: ServiceDep, settings: SettingsDep) -> FileResponse:
     """The original report file as indexed (a PDF opens at #page=N in a browser)."""
     report = service.catalog.report(source)  # only names the index knows: no paths

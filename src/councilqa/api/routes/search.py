@@ -5,16 +5,40 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
 
 from ...models import Filters
 from ...search import check_query
-from ..deps import ServiceDep, SettingsDep
+from ..deps import ServiceDep, SettingsDep, require_json
+from ..openapi import errors
 from ..schemas import AskRequest, AskResponse, Passage, SearchRequest, SearchResponse, ask_response
 from ..sse import encode
 
-router = APIRouter(tags=["search"])
+router = APIRouter(
+    tags=["search"],
+    dependencies=[Depends(require_json)],
+    responses=errors(400, 413, 415, 422, 503),
+)
+
+
+def _event(name: str, data: dict) -> dict:
+    """One kind of server-sent event: its name and its JSON `data`."""
+    payload = {"type": "string", "contentMediaType": "application/json", "contentSchema": data}
+    return {"type": "object", "required": ["event", "data"],
+            "properties": {"event": {"const": name}, "data": payload}}  # fmt: skip
+
+
+_STREAM = {
+    "description": "The answer; with `stream: true`, server-sent events: `passages` "
+    "(the passages), `delta` (answer text as it arrives), then `done` (the whole response).",
+    "content": {"text/event-stream": {"schema": {"oneOf": [
+        _event("passages", {"type": "array", "items": {"$ref": "#/components/schemas/Passage"}}),
+        _event("delta", {"type": "object", "required": ["text"],
+                         "properties": {"text": {"type": "string"}}}),
+        _event("done", {"$ref": "#/components/schemas/AskResponse"}),
+    ]}}},
+}  # fmt: skip
 
 
 def _filters(body: SearchRequest) -> Filters:
@@ -36,7 +60,7 @@ def search(body: SearchRequest, service: ServiceDep, settings: SettingsDep) -> S
     return SearchResponse(query=query, took_ms=_ms(started), passages=passages)
 
 
-@router.post("/ask", response_model=AskResponse)
+@router.post("/ask", response_model=AskResponse, responses={200: _STREAM})
 def ask(body: AskRequest, service: ServiceDep, settings: SettingsDep) -> Any:
     """An answer built from the passages, every claim cited; SSE when `stream` is true."""
     started = time.perf_counter()

@@ -21,8 +21,9 @@ install: $(STAMP)
 index: install
 	$(BIN)/councilqa index
 
+# `serve` builds the index first when it is missing, stale or damaged; a corpus problem
+# does not stop it: the last good index is served and /health says what is wrong.
 serve: install
-	$(BIN)/councilqa index --if-stale
 	$(BIN)/councilqa serve --host $(HOST) --port $(PORT)
 
 test: install
@@ -42,4 +43,4 @@ eval: install
 	$(BIN)/councilqa eval --mode all --baseline naive
 
 clean:
-	rm -rf $(VENV) index/*/ index/manifest.json
+	rm -rf $(VENV) index/*/ index/manifest.json index/*.sqlite index/*.npy .index.build-*/ .index.old/

@@ -272,3 +272,34 @@ def test_reopen_from_disk(tmp_path, records):
 def test_open_missing_collection(tmp_path):
     with pytest.raises(IndexLoadError, match="no Qdrant collection 'councilqa'"):
         qdrant.open_backend(tmp_path)
+
+
+def test_eval_is_the_same_with_the_qdrant_backend(settings, embedder, service, tmp_path):
+    """The same index in Qdrant (local mode, the same client code as a server) gives the
+    same eval figures as the local backend, within 0.02 on every metric."""
+    import shutil
+
+    from councilqa.build import build_index
+    from councilqa.config import build_config
+    from councilqa.eval.gold import load_questions
+    from councilqa.eval.run import evaluate, summarise
+    from councilqa.service import open_service
+
+    qdrant_settings = settings.model_copy(
+        update={"index_dir": tmp_path / "index", "backend": "qdrant"}
+    )
+    shutil.copytree(settings.index_dir, qdrant_settings.index_dir)  # vectors are reused
+    manifest = build_index(
+        settings.corpus_dir,
+        qdrant_settings.index_dir,
+        build_config(qdrant_settings),
+        embedder,
+        lambda m: None,
+    )
+    assert manifest["backend"] == "qdrant" and manifest["embedded"]["new"] == 0
+    other = open_service(qdrant_settings, embedder)
+    questions = load_questions(ROOT / "eval" / "questions.jsonl", service.catalog.text)
+    local = summarise(evaluate(service.searcher, questions, "hybrid", 10))["overall"]
+    remote = summarise(evaluate(other.searcher, questions, "hybrid", 10))["overall"]
+    for name, value in local.items():
+        assert abs(remote[name] - value) <= 0.02, (name, value, remote[name])

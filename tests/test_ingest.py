@@ -5,7 +5,8 @@ from collections import Counter
 import pytest
 
 from councilqa.corpus import load_reports
-from councilqa.ingest import PARSER_VERSION, parse_report, split_blocks
+from councilqa.ingest import PARSER_VERSION, parse_report
+from councilqa.layout import split_blocks
 from councilqa.resolve import parse_corpus
 
 from .conftest import CORPUS, source_text

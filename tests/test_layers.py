@@ -17,7 +17,7 @@ LAYERS = [
     {"models", "errors"},
     {"config", "text", "councils"},
     {"sources", "corpus"},
-    {"ingest", "resolve", "chunking"},
+    {"layout", "ingest", "resolve", "chunking"},
     {"embedding"},
     {"store", "catalog"},
     {"engine"},

@@ -6,8 +6,20 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from councilqa.answer import Answerer, check_citations, fit_passages, is_list_question
+from councilqa.answer import (
+    Answerer,
+    check_citations,
+    council_groups,
+    council_list_text,
+    fit_passages,
+    is_list_question,
+    on_topic,
+    plain,
+    quotable,
+    should_abstain,
+)
 from councilqa.api import create_app
+from councilqa.support import question_features
 from councilqa.text import token_counter
 
 from .fake_llm import FakeLLM
@@ -51,6 +63,8 @@ def test_check_citations_by_hand():
         ("Which local authorities cut bus fares?", True),
         ("What did Southwark do?", False),
         ("How much did Enfield spend?", False),
+        ("Which council is training barbers?", False),  # singular: a quoted answer
+        ("How many boroughs have school streets?", True),
     ],
 )
 def test_is_list_question(q, expected):
@@ -215,3 +229,66 @@ def test_answerer_without_llm_streams_extractive(searcher):
     events = list(answerer.stream(ENERGY, hits))
     assert [e for e, _ in events] == ["passages", "delta", "done"]
     assert events[0][1] == hits and events[1][1] == events[2][1].text
+
+
+@pytest.mark.parametrize(
+    ("sentence", "ok"),
+    [
+        ("### Cheaper energy bills for every resident", False),  # a heading line
+        ("**Liverpool City Council**", False),  # a bold-only line
+        ("82", False),  # a page number
+        ("Set up a new energy company.", True),
+        ("**Liverpool City Council** is now setting up a new energy company", True),
+    ],
+)
+def test_quotable_never_takes_headings(sentence, ok):
+    assert quotable(sentence) is ok
+
+
+def test_plain_drops_markup():
+    assert plain("**Liverpool City Council** set up\n an  energy company") == (
+        "Liverpool City Council set up an energy company"
+    )
+    assert plain("### A heading") == "A heading" and plain("") == ""
+
+
+def test_extractive_answer_quotes_no_markup(searcher, service):
+    query = "How is Liverpool making energy cheaper?"
+    answer = service.answerer.extractive(query, searcher.search(query, 5))
+    assert "**" not in answer.text and "###" not in answer.text
+
+
+def test_list_answer_is_exhaustive_and_counted(searcher, service):
+    hits = searcher.answer_hits(ENERGY, 5)
+    assert len(hits) >= 5 and [h.rank for h in hits] == list(range(1, len(hits) + 1))
+    answer = service.answerer.extractive(ENERGY, hits)
+    councils = {g.council for g in answer.councils}
+    assert "Liverpool City Council" in councils
+    assert f"{len(councils)} council" in answer.text and "initiative" in answer.text
+    cited = {c.n for c in answer.citations}
+    assert cited and max(cited) <= len(answer.hits)  # every [n] resolves to answer.hits
+    assert all(on_topic(answer.hits[n - 1]) for n in cited)
+    assert searcher.answer_hits("What did Southwark do?", 5) == searcher.search(
+        "What did Southwark do?", 5
+    )
+
+
+def test_council_list_counts_by_hand(searcher):
+    hits = searcher.search(ENERGY, 10)
+    groups = council_groups(hits)  # no query: every passage counts
+    text = council_list_text(groups)
+    initiatives = len({n for g in groups for _, n in g.initiatives})
+    assert text.startswith(f"The reports name {len(groups)} councils and {initiatives} initiatives")
+
+
+def test_abstention_model_catches_a_near_topic_question(searcher, service):
+    # A tourist tax is on no page; its generic words (visitors, overnight) are.
+    model = service.answerer.model
+    assert model.features and 0 < model.threshold < 1
+    hits = searcher.search("Which councils charge visitors an overnight tourist tax?", 10)
+    p = model.p_answerable(question_features([h.scores for h in hits]))
+    assert 0 <= p <= 1
+    assert should_abstain([], 0.4, model) == (True, "no passage matched the question")
+    assert should_abstain(searcher.search(ENERGY, 10), 0.4, model) == (False, "")
+    # BM25-only hits carry no cosine: the model (fitted on hybrid) is not applied.
+    assert should_abstain(searcher.search(ENERGY, 10, "bm25"), 0.4, model) == (False, "")

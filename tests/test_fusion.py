@@ -41,7 +41,10 @@ def test_first_per_group():
 def test_fuse_groups_by_hand():
     # c1, c2 belong to initiative A; c3 to B. bm25: c2, c3, c1; dense: c3, c1.
     group = {"c1": "A", "c2": "A", "c3": "B"}
-    rankings = {"bm25": [("c2", 9.0), ("c3", 5.0), ("c1", 1.0)], "dense": [("c3", 0.9), ("c1", 0.8)]}
+    rankings = {
+        "bm25": [("c2", 9.0), ("c3", 5.0), ("c1", 1.0)],
+        "dense": [("c3", 0.9), ("c1", 0.8)],
+    }
     fused = fuse_groups(rankings, group, k=10, weights={"bm25": 1.0, "dense": 2.0})
     # Initiative level: bm25 A=1, B=2; dense B=1, A=2.
     # A = 1/11 + 2/12 = 0.25758, B = 1/12 + 2/11 = 0.26515: B first.

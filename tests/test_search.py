@@ -37,7 +37,7 @@ def test_scores_explain_the_ranking(searcher):
         assert s["bm25_rank"] is not None or s["dense_rank"] is not None
         expected = sum(
             weights[name] / (k + s[f"{name}_rank"])
-            for name in ("bm25", "dense", "named")
+            for name in ("bm25", "dense", "named", "section")
             if s[f"{name}_rank"]
         )
         assert hit.score == pytest.approx(expected)
@@ -66,7 +66,9 @@ def test_filters_apply_before_fusion(searcher, mode):
 
 
 def test_filtered_search_returns_what_exists(searcher, service):
-    gedling = [i for i in service.catalog.iter_initiatives() if any("Gedling" in c for c in i.councils)]
+    gedling = [
+        i for i in service.catalog.iter_initiatives() if any("Gedling" in c for c in i.councils)
+    ]
     hits = searcher.search("anything at all", 50, "hybrid", Filters(councils=("Gedling",)))
     assert 0 < len(hits) <= len(gedling)
     assert {h.initiative.id for h in hits} <= {i.id for i in gedling}
@@ -132,9 +134,30 @@ def test_passages_and_highlights_are_source_spans(searcher, mode):
 def test_passage_is_the_whole_initiative_when_short(searcher):
     for hit in searcher.search("Liverpool energy company", 5, "hybrid"):
         span = hit.initiative.spans[0]
-        if len(hit.initiative.spans) == 1 and span.end - span.start <= searcher.params.passage_chars:
+        if (
+            len(hit.initiative.spans) == 1
+            and span.end - span.start <= searcher.params.passage_chars
+        ):
             assert (hit.passage.start, hit.passage.end) == (span.start, span.end)
     first = searcher.search("Liverpool LECCy energy company", 1, "hybrid")[0]
     assert first.passage.highlights  # the matching sentences are marked
-    marked = " ".join(source_text(first.passage.source)[h.start : h.end] for h in first.passage.highlights)
+    marked = " ".join(
+        source_text(first.passage.source)[h.start : h.end] for h in first.passage.highlights
+    )
     assert "energy" in marked.lower()
+
+
+def test_section_ranking_only_for_award_category_questions(searcher):
+    category = "Which entries were shortlisted for Climate Response?"
+    assert searcher.section_ranking(category, searcher.embedder.embed([category])[0], Filters())
+    plain = "How are councils planning their climate response?"
+    assert searcher.section_ranking(plain, searcher.embedder.embed([plain])[0], Filters()) == []
+    hits = searcher.search(category, 5)
+    assert all(h.initiative.section == "Climate Response" for h in hits)
+    assert all(h.scores["section_rank"] for h in hits)
+
+
+def test_hits_carry_support_scores(searcher):
+    hit = searcher.search("Liverpool energy company", 1)[0]
+    assert 0 < hit.scores["coverage"] <= 1 and 0 <= hit.scores["phrase"] <= 1
+    assert 0 <= hit.scores["missing"] <= 1

@@ -16,14 +16,15 @@ from importlib import resources
 from .errors import LLMError
 from .llm import LLM, Message
 from .models import Answer, Citation, CouncilEntry, Hit
+from .support import AbstainModel, question_features
 from .text import TokenCounter, sentence_spans, token_counter, tokenize
 
 Event = tuple[str, object]  # ("passages", hits) | ("delta", text) | ("done", Answer)
 
 _CITE = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _LIST_QUESTION = re.compile(
-    r"\b(which|what|any|list|name|how many)\b[^?]{0,40}\b(councils?|local authorit\w*|"
-    r"boroughs?|cities|authorities)\b|\bwho (has|have|is|are)\b",
+    r"\b(which|what|list|name|how many)\b[^?]{0,40}\b(councils|local authorities|boroughs|"
+    r"cities|authorities)\b|\bany (council|local authority|borough)\b",
     re.I,
 )
 ABSTAIN_TEXT = "The reports do not say."
@@ -35,13 +36,39 @@ def load_prompt(name: str) -> str:
 
 
 def is_list_question(query: str) -> bool:
-    """Whether the question asks which councils did something."""
+    """Whether the question asks which councils (plural, or "any council") did something;
+    "which council…" in the singular gets a quoted answer instead."""
     return bool(_LIST_QUESTION.search(query))
 
 
-def should_abstain(hits: Sequence[Hit], min_dense: float) -> tuple[bool, str]:
-    """Abstain when nothing was found or the best passage is semantically far from the
-    question (its cosine below `min_dense`, calibrated on the eval's unanswerable set)."""
+# The list cut-off, calibrated on the eval's dev list questions (council recall 1.00,
+# precision 0.56; eval/README.md): an initiative is listed when it holds at least
+# LIST_COVERAGE of the question's IDF-weighted content terms and its best chunk's cosine is
+# at least LIST_DENSE, or when it is among the top LIST_HEAD and holds some of the terms.
+LIST_COVERAGE, LIST_DENSE, LIST_HEAD, LIST_HEAD_COVERAGE = 0.4, 0.4, 5, 0.2
+
+
+def on_topic(hit: Hit) -> bool:
+    """Whether a hit passes the list cut-off (see LIST_COVERAGE)."""
+    coverage = float(hit.scores.get("coverage") or 0.0)
+    dense = float(hit.scores.get("dense") or 0.0)
+    if hit.rank and hit.rank <= LIST_HEAD and coverage >= LIST_HEAD_COVERAGE:
+        return True
+    return coverage >= LIST_COVERAGE and dense >= LIST_DENSE
+
+
+def list_score(hit: Hit) -> float:
+    """How squarely a listed initiative does the thing: term coverage plus cosine, so one
+    that holds the question's words ranks above one merely about the topic."""
+    return float(hit.scores.get("coverage") or 0.0) + float(hit.scores.get("dense") or 0.0)
+
+
+def should_abstain(
+    hits: Sequence[Hit], min_dense: float, model: AbstainModel | None = None
+) -> tuple[bool, str]:
+    """Abstain when nothing was found, when the best passage is semantically far from the
+    question (its cosine below `min_dense`), or when the abstention model (support.py,
+    fitted on the eval's dev split) gives the top 10 passages a low chance of answering."""
     if not hits:
         return True, "no passage matched the question"
     best = max((float(d) for h in hits if (d := h.scores.get("dense")) is not None), default=None)
@@ -50,7 +77,23 @@ def should_abstain(hits: Sequence[Hit], min_dense: float) -> tuple[bool, str]:
             f"the closest passage is a weak match (cosine {best:.2f} < {min_dense:.2f}); "
             "the reports may not cover this"
         )
+    if model is not None and _hybrid(hits):
+        p = model.p_answerable(question_features([h.scores for h in hits[:10]]))
+        if p < model.threshold:
+            return True, (
+                f"the passages hold few of the question's distinctive words (support "
+                f"{p:.2f} < {model.threshold:.2f}); the reports may not cover this"
+            )
     return False, ""
+
+
+def _hybrid(hits: Sequence[Hit]) -> bool:
+    """Whether the hits carry the signals the abstention model was fitted on (hybrid)."""
+    return (
+        "coverage" in hits[0].scores
+        and any(h.scores.get("bm25_rank") for h in hits)
+        and any(h.scores.get("dense_rank") for h in hits)
+    )
 
 
 def citations_for(hits: Sequence[Hit], numbers: Sequence[int]) -> tuple[Citation, ...]:
@@ -94,45 +137,73 @@ MAX_COUNCILS = 4  # an "initiative" naming more councils is a list or a round-up
 def council_groups(hits: Sequence[Hit], query: str = "") -> tuple[CouncilEntry, ...]:
     """The councils the passages name, each with its initiatives' titles and citations.
 
-    With a query, only passages that share a content word with it count, and round-ups
-    naming many councils are left out: a council list should name who did the thing.
+    With a query, only passages past the list cut-off (`on_topic`) count, best first
+    (`list_score`), and round-ups naming many councils are left out: a council list
+    should name who did the thing.
     """
-    terms = set(tokenize(query)) - {"council", "local", "authority", "authoritie", "borough"}
+    numbered = list(enumerate(hits, start=1))
+    if query:
+        numbered = [
+            (n, h)
+            for n, h in numbered
+            if len(h.initiative.councils) <= MAX_COUNCILS and on_topic(h)
+        ]
+        numbered.sort(key=lambda pair: -list_score(pair[1]))
     groups: dict[str, list[tuple[str, int]]] = {}
-    for n, hit in enumerate(hits, start=1):
-        councils = hit.initiative.councils
-        if query and (
-            len(councils) > MAX_COUNCILS or not terms & set(tokenize(hit.initiative.title + ' ' + hit.passage.text))
-        ):
-            continue
-        for council in councils:
+    for n, hit in numbered:
+        for council in hit.initiative.councils:
             groups.setdefault(council, []).append((hit.initiative.title, n))
     return tuple(CouncilEntry(c, tuple(items)) for c, items in groups.items())
 
 
 def council_list_text(groups: Sequence[CouncilEntry]) -> str:
-    """A readable list: one line per council, each initiative with its citation."""
-    lines = ["Councils the reports name for this:"]
+    """A readable list: how many councils and initiatives, then one line per council,
+    each initiative with its citation."""
+    initiatives = len({n for g in groups for _, n in g.initiatives})
+    lines = [
+        f"The reports name {_plural(len(groups), 'council')} and "
+        f"{_plural(initiatives, 'initiative')} for this:"
+    ]
     for group in groups:
         items = "; ".join(f"{title} [{n}]" for title, n in group.initiatives)
         lines.append(f"- {group.council}: {items}")
     return "\n".join(lines)
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+_HEADING = re.compile(r"^\s*(#{1,6}\s|\*\*[^*]+\*\*\s*$)")
+
+
+def quotable(sentence: str) -> bool:
+    """A sentence worth quoting: five words or more and not a heading line (`### …`, or a
+    line that is all bold)."""
+    return len(sentence.split()) >= 5 and not _HEADING.match(sentence)
+
+
+def plain(sentence: str) -> str:
+    """The sentence without markdown emphasis or heading marks, on one line."""
+    text = re.sub(r"\*\*(.+?)\*\*|__(.+?)__", lambda m: m.group(1) or m.group(2), sentence)
+    return " ".join(re.sub(r"^\s*#{1,6}\s+", "", text).split())
+
+
 def best_sentences(
     query: str, hits: Sequence[Hit], per_passage: int = 1, passages: int = 3
 ) -> list[tuple[str, int]]:
-    """The sentences of the top passages that share most terms with the question."""
+    """The quotable sentences of the top passages that share most terms with the question,
+    as plain text."""
     terms = set(tokenize(query))
     chosen = []
     for n, hit in enumerate(hits[:passages], start=1):
         text = hit.passage.text
-        sentences = [text[s:e] for s, e in sentence_spans(text)]
+        sentences = [plain(text[s:e]) for s, e in sentence_spans(text) if quotable(text[s:e])]
         scored = sorted(
             ((len(terms & set(tokenize(s))), -i, s) for i, s in enumerate(sentences)), reverse=True
         )
         for overlap, _, sentence in scored[:per_passage]:
-            if overlap and len(sentence.split()) >= 5:
+            if overlap:
                 chosen.append((sentence, n))
     return chosen
 
@@ -179,12 +250,13 @@ class Answerer:
     ) -> None:
         self.llm = llm
         self.min_dense = min_dense
+        self.model = AbstainModel.load()
         self.context_tokens = context_tokens
         self.count = token_counter(encoding)
 
     def extractive(self, query: str, hits: Sequence[Hit]) -> Answer:
         """The offline answer: a council list for "which councils" questions, else quotes."""
-        abstain, reason = should_abstain(hits, self.min_dense)
+        abstain, reason = should_abstain(hits, self.min_dense, self.model)
         groups = council_groups(hits, query)
         if abstain:
             return Answer(ABSTAIN_TEXT, (), tuple(hits), groups, True, reason)

@@ -45,8 +45,12 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(32, ge=0, le=512)
     chunk_header: bool = True
 
-    rrf_k: int = Field(10, ge=1)
+    rrf_k: int = Field(3, ge=1)
     dense_weight: float = Field(1.5, gt=0, description="RRF weight of dense relative to BM25")
+    named_weight: float = Field(1.5, gt=0, description="RRF weight of the named-council ranking")
+    section_weight: float = Field(
+        3.0, gt=0, description="RRF weight of the award-category ranking (category questions)"
+    )
     candidates: int = Field(100, ge=1, le=10_000)
     # A passage is its whole initiative up to this many characters, else a window of it.
     passage_chars: int = Field(2500, ge=200, le=20_000)
@@ -111,7 +115,12 @@ def build_config(settings: Settings) -> BuildConfig:
 def search_params(settings: Settings) -> SearchParams:
     """The ranking parameters the settings choose."""
     return SearchParams(
-        settings.rrf_k, settings.candidates, settings.dense_weight, settings.passage_chars
+        settings.rrf_k,
+        settings.candidates,
+        settings.dense_weight,
+        settings.passage_chars,
+        settings.named_weight,
+        settings.section_weight,
     )
 
 

@@ -89,13 +89,16 @@ class Filters:
 
 @dataclass(frozen=True)
 class SearchParams:
-    """How a search ranks: RRF constant and dense weight, how many candidates each
-    retriever over-fetches, and how long a shown passage may be (characters)."""
+    """How a search ranks: RRF constant and the weights of the dense, named-council and
+    award-category rankings (BM25 weighs 1), how many candidates each retriever
+    over-fetches, and how long a shown passage may be (characters)."""
 
     rrf_k: int = 10
     candidates: int = 100
     dense_weight: float = 1.5
     passage_chars: int = 1000
+    named_weight: float = 1.0
+    section_weight: float = 1.0
 
 
 @dataclass(frozen=True)

@@ -47,9 +47,7 @@ def _end_at_boundary(text: str, end: int, limit: int) -> int:
     return space if space > limit else end
 
 
-def highlights(
-    text: str, start: int, end: int, chunk: Chunk, query: str
-) -> tuple[Span, ...]:
+def highlights(text: str, start: int, end: int, chunk: Chunk, query: str) -> tuple[Span, ...]:
     """Sentences of text[start:end] that matched: those of the scoring chunk that share a
     term with the query, and any other sharing two or more (one, for one-term queries)."""
     terms = set(tokenize(query))

@@ -13,22 +13,33 @@ the catalogue; it never knows which backend answered.
 from __future__ import annotations
 
 import difflib
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
 
+from .answer import is_list_question, on_topic
 from .catalog import Catalog
 from .councils import find_councils, find_places, place_key
 from .embedding import Embedder
 from .engine import Backend
 from .errors import QueryError
 from .fusion import Fused, Ranking, fuse_groups
-from .models import MODES, Filters, Hit, SearchParams
+from .models import MODES, Filters, Hit, Initiative, SearchParams
 from .passages import make_passage
+from .support import TermStats
 from .text import tokenize
 
+# Questions about an award category's entries (or a report section's contents), where
+# every initiative of the named section is an answer: only these get the section ranking.
+_CATEGORY_CUE = re.compile(
+    r"\b(shortlist\w*|categor(y|ies)|awards?|entries|entry|in the running|nominat\w*|"
+    r"finalists?)\b",
+    re.I,
+)
+LIST_POOL = 60  # how deep a "which councils…" answer looks for more initiatives
 _INVISIBLE = {"Cf", "Cc", "Zs", "Zl", "Zp", "Mn"}  # format chars (zero-width), controls, spaces
 
 
@@ -65,12 +76,23 @@ class Searcher:
         self, catalog: Catalog, backend: Backend, embedder: Embedder, params: SearchParams
     ) -> None:
         self.catalog, self.backend, self.embedder, self.params = catalog, backend, embedder, params
-        self.weights = {"bm25": 1.0, "dense": params.dense_weight, "named": 1.0}
+        self.weights = {
+            "bm25": 1.0,
+            "dense": params.dense_weight,
+            "named": params.named_weight,
+            "section": params.section_weight,
+        }
         self.councils = list(catalog.councils())
         self.sections = catalog.sections()
         self.sources = [r.source for r in catalog.reports]
         self._gazetteer = {place_key(c): c for c in self.councils}
         self._section_terms = {name: set(tokenize(name)) for name in self.sections}
+        self.stats = TermStats(self.initiative_text(i) for i in catalog.iter_initiatives())
+
+    def initiative_text(self, item: Initiative) -> str:
+        """The initiative's title and the text of all its spans."""
+        text = self.catalog.text(item.source)
+        return " ".join([item.title, *(text[s.start : s.end] for s in item.spans)])
 
     def resolve(self, filters: Filters) -> Filters:
         """Filters as retrievers take them (place keys, exact section names); QueryError
@@ -105,6 +127,18 @@ class Searcher:
         fused = fuse_groups(rankings, group_of, self.params.rrf_k, self.weights)[:top_k]
         return self._hits(fused, query)
 
+    def answer_hits(
+        self, query: str, top_k: int = 5, mode: str = "hybrid", filters: Filters | None = None
+    ) -> list[Hit]:
+        """The hits an answer is built from: the top_k and, for a "which councils…"
+        question, every further initiative among the first LIST_POOL that passes the list
+        cut-off (`answer.on_topic`), so the council list is exhaustive, not top-k."""
+        if not is_list_question(query):
+            return self.search(query, top_k, mode, filters)
+        pool = self.search(query, max(top_k, LIST_POOL), mode, filters)
+        extra = [h for h in pool[top_k:] if on_topic(h)]
+        return pool[:top_k] + [replace(h, rank=top_k + n) for n, h in enumerate(extra, 1)]
+
     def rankings(self, query: str, mode: str, filters: Filters) -> dict[str, Ranking]:
         """Each retriever's chunk ranking for the query (the named one in hybrid only)."""
         k = self.params.candidates
@@ -116,6 +150,7 @@ class Searcher:
             found["dense"] = self.backend.dense.search(query, vector, filters, k)
         if mode == "hybrid":
             found["named"] = self.named_ranking(query, vector, filters)
+            found["section"] = self.section_ranking(query, vector, filters)
         return found
 
     def mentions(self, query: str) -> tuple[list[str], list[str]]:
@@ -142,8 +177,23 @@ class Searcher:
         if places:
             found += self.backend.dense.search(query, vector, _narrow(filters, councils=places), k)
         if sections:
-            found += self.backend.dense.search(query, vector, _narrow(filters, sections=sections), k)
+            found += self.backend.dense.search(
+                query, vector, _narrow(filters, sections=sections), k
+            )
         return sorted(dict(found).items(), key=lambda pair: -pair[1])
+
+    def section_ranking(
+        self, query: str, vector: np.ndarray | None, filters: Filters
+    ) -> list[tuple[str, float]]:
+        """For award-category questions ("shortlisted for Climate Response", "entries in
+        the Environmental Services category"), the named section's chunks by dense score:
+        a fourth, heavier ranking, since every entry of the category answers them. Empty
+        for other questions, so a section word in an ordinary question changes nothing."""
+        _, sections = self.mentions(query)
+        if not sections or not _CATEGORY_CUE.search(query):
+            return []
+        narrowed = _narrow(filters, sections=sections)
+        return list(self.backend.dense.search(query, vector, narrowed, self.params.candidates))
 
     def _hits(self, fused: list[Fused], query: str) -> list[Hit]:
         items = self.catalog.initiatives([f.group for f in fused])
@@ -153,13 +203,17 @@ class Searcher:
             item, chunk = items[f.group], chunks[f.best_chunk]
             text = self.catalog.text(item.source)
             passage = make_passage(text, item, chunk, self.params.passage_chars, query)
-            passage = replace(passage, pages=self.catalog.page_range(item.source,
-                                                                     passage.start, passage.end))
-            hits.append(Hit(item, passage, chunk.id, f.score, _scores(f), rank))
+            passage = replace(
+                passage, pages=self.catalog.page_range(item.source, passage.start, passage.end)
+            )
+            scores = _scores(f) | self.stats.support(query, self.initiative_text(item))
+            hits.append(Hit(item, passage, chunk.id, f.score, scores, rank))
         return hits
 
 
-def _narrow(filters: Filters, councils: Sequence[str] = (), sections: Sequence[str] = ()) -> Filters:
+def _narrow(
+    filters: Filters, councils: Sequence[str] = (), sections: Sequence[str] = ()
+) -> Filters:
     """The user's filters further restricted to named councils or sections."""
     if councils:
         keep = [c for c in councils if not filters.councils or c in filters.councils]
@@ -174,9 +228,9 @@ def _ids(rankings: dict[str, Ranking]) -> list[str]:
 
 def _scores(f: Fused) -> dict[str, float | int | None]:
     scores: dict[str, float | int | None] = {}
-    for name in ("bm25", "dense", "named"):
+    for name in ("bm25", "dense", "named", "section"):
         score, rank = f.evidence.get(name, (None, None))
-        if name != "named":
+        if name in ("bm25", "dense"):
             scores[name] = score
         scores[f"{name}_rank"] = rank
     return scores

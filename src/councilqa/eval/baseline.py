@@ -37,7 +37,9 @@ def naive_searcher(catalog: Catalog, embedder: Embedder, params: SearchParams) -
         text = catalog.text(report.source)
         for start, end in char_windows(len(text)):
             wid = hashlib.sha1(f"{report.source}:{start}".encode()).hexdigest()[:16]
-            chunks.append(Chunk(wid, wid, report.source, start, end, text[start:end], text[start:end]))
+            chunks.append(
+                Chunk(wid, wid, report.source, start, end, text[start:end], text[start:end])
+            )
             items.append(Initiative(wid, report.source, "", (), "", (Span(start, end),)))
     directory = Path(tempfile.mkdtemp(prefix="councilqa-naive-"))
     rows = [(r, catalog.text(r.source), ()) for r in catalog.reports]

@@ -14,7 +14,7 @@ from ..config import Settings
 from ..models import MODES
 from ..text import token_counter
 from .gold import KINDS, Question, load_questions
-from .metrics import council_precision, council_recall, judge, metrics, percentile
+from .metrics import council_precision, council_recall, found_at, judge, metrics, percentile
 
 
 def evaluate(
@@ -35,7 +35,7 @@ def evaluate(
                          for h in hits[:3]],
         }  # fmt: skip
         if answerer is not None:
-            answer = answerer.extractive(q.question, hits)
+            answer = answerer.extractive(q.question, searcher.answer_hits(q.question, top_k, mode))
             row["abstained"] = answer.abstained
             named = [g.council for g in answer.councils]
             if q.kind == "list":
@@ -43,14 +43,15 @@ def evaluate(
                 row["council_precision"] = council_precision(q.councils, named)
         if q.evidence:
             passages = [(h.passage.source, h.passage.start, h.passage.end) for h in hits]
-            row |= metrics(judge(passages, q.evidence), len(q.evidence))
+            found = found_at(passages, q.evidence)
+            row |= metrics(judge(passages, q.evidence), len(q.evidence), found)
         rows.append(row)
     return rows
 
 
 def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Mean metrics overall and by kind, latency percentiles and abstention shares."""
-    names = ["hit@1", "hit@5", "recall@5", "recall@10", "mrr@10", "ndcg@10"]
+    names = ["hit@1", "hit@5", "recall@5", "recall@10", "mrr@10", "ndcg@10", "recall@10_strict"]
     scored = [r for r in rows if "recall@10" in r]
     if not scored:
         return {"n": 0}

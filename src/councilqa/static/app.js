@@ -2,9 +2,6 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const STOP = new Set(("the and for with that this what which who has have any are was were from " +
-  "into about their them they how does did done council councils local authority authorities")
-  .split(" "));
 const state = { reports: {}, passages: [], query: "" };
 
 function escapeHtml(text) {
@@ -12,23 +9,53 @@ function escapeHtml(text) {
     '"': "&quot;", "'": "&#39;" }[c]));
 }
 
-function terms(query) {
-  return [...new Set(query.toLowerCase().match(/[\p{L}\p{N}]+/gu) || [])]
-    .filter((t) => t.length >= 3 && !STOP.has(t));
+// Report text as HTML: "### heading" lines in bold, **bold** rendered, bare page-number
+// lines ("82") left out, and the characters inside `spans` (absolute report offsets;
+// `offset` is the offset of text[0]) wrapped in <mark>. Everything is escaped.
+function renderSource(text, offset, spans) {
+  const marked = new Uint8Array(text.length);
+  for (const s of spans || []) {
+    for (let i = Math.max(0, s.start - offset); i < Math.min(text.length, s.end - offset); i++) {
+      marked[i] = 1;
+    }
+  }
+  const tag = "<mark>";
+  const lines = [];
+  let pos = 0;
+  for (const line of text.split("\n")) {
+    const at = pos;
+    pos += line.length + 1;
+    if (/^\s*\d{1,4}\s*$/.test(line)) continue;
+    const heading = /^\s*#{1,6}\s+/.exec(line);
+    let i = heading ? heading[0].length : 0;
+    let bold = false;
+    let mark = false;
+    let html = "";
+    while (i < line.length) {
+      if (line.startsWith("**", i)) {
+        if (mark) html += "</mark>";
+        html += bold ? "</strong>" : "<strong>";
+        if (mark) html += tag;
+        bold = !bold;
+        i += 2;
+        continue;
+      }
+      const m = marked[at + i] === 1;
+      if (m !== mark) html += m ? tag : "</mark>";
+      mark = m;
+      html += escapeHtml(line[i]);
+      i++;
+    }
+    if (mark) html += "</mark>";
+    if (bold) html += "</strong>";
+    lines.push(heading ? `<strong class="heading">${html}</strong>` : html);
+  }
+  return lines.join("<br>").replace(/(<br>){3,}/g, "<br><br>");
 }
 
-// Wrap whole-word (prefix) matches of the query's terms in <mark>; every piece is escaped.
-function highlight(text, query) {
-  const words = terms(query).map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
-  if (!words.length) return escapeHtml(text);
-  const pattern = new RegExp(`(?<![\\p{L}\\p{N}])(?:${words.join("|")})[\\p{L}\\p{N}]*`, "giu");
-  let html = "";
-  let last = 0;
-  for (const m of text.matchAll(pattern)) {
-    html += escapeHtml(text.slice(last, m.index)) + `<mark>${escapeHtml(m[0])}</mark>`;
-    last = m.index + m[0].length;
-  }
-  return html + escapeHtml(text.slice(last));
+function pagesLabel(pages) {
+  if (!pages || !pages.length) return "";
+  return pages[0] === pages[pages.length - 1] ? `p. ${pages[0]}` : `pp. ${pages[0]}–${pages[pages.length - 1]}`;
 }
 
 function setStatus(message, isError = false) {
@@ -86,8 +113,9 @@ function renderPassages(passages) {
       <h3><span class="num">[${n}]</span> ${escapeHtml(p.title)}</h3>
       <div class="meta">${escapeHtml(p.councils.join(", ") || "Council not named")} ·
         ${escapeHtml(report ? `${report.title}, ${report.year}` : p.source)}
-        ${p.section ? " · " + escapeHtml(p.section) : ""}</div>
-      <p>${highlight(p.text, state.query)}</p>
+        ${p.section ? " · " + escapeHtml(p.section) : ""}
+        ${p.pages ? " · " + pagesLabel(p.pages) : ""}</div>
+      <p>${renderSource(p.text, p.start, p.highlights)}</p>
       <button type="button" class="read" data-n="${n}">Read in report</button>
     </article>`;
     list.append(li);
@@ -226,10 +254,13 @@ async function openReader(n, opener) {
     const a = doc.highlight_start - doc.start;
     const b = doc.highlight_end - doc.start;
     const report = state.reports[p.source];
+    const pages = pagesLabel(doc.pages || p.pages);
     $("reader-title").textContent =
-      `[${n}] ${report ? `${report.title} (${report.year})` : p.source}`;
-    $("reader-text").innerHTML = escapeHtml(doc.text.slice(0, a)) +
-      `<mark class="cited">${escapeHtml(doc.text.slice(a, b))}</mark>` + escapeHtml(doc.text.slice(b));
+      `[${n}] ${report ? `${report.title} (${report.year})` : p.source}${pages ? `, ${pages}` : ""}`;
+    // One <mark> around the whole cited span, so it can be scrolled to and read as one.
+    const t = doc.text;
+    $("reader-text").innerHTML = renderSource(t.slice(0, a), 0, []) +
+      `<mark class="cited">${renderSource(t.slice(a, b), 0, [])}</mark>` + renderSource(t.slice(b), 0, []);
     returnFocus = opener || null;
     $("reader").hidden = false;
     $("reader-close").focus();

@@ -1,0 +1,127 @@
+"""How well an initiative supports a question, from its words: the signals behind
+exhaustive council lists and abstention.
+
+`TermStats` holds document frequencies over initiatives (title and text) and which word
+pairs occur anywhere in the corpus. From it, per hit: `coverage` (the IDF-weighted share
+of the question's content terms the initiative contains), `missing` (how rare the rarest
+question term it lacks is, 0 when it lacks none, 1 when that term is in no initiative) and
+`phrase` (the share of the question's adjacent word pairs it contains). `AbstainModel` is a
+logistic regression over per-question aggregates of these, stored as plain JSON
+(`abstain.json`, written by `eval/fit_abstain.py`). Deliberately no model files, no pickle.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+
+from .text import tokenize
+
+# Words every "which councils…" question has: they say nothing about the topic.
+GENERIC = frozenset(
+    {
+        "council", "councils", "local", "authority", "authoritie", "borough", "city",
+        "county", "which", "london", "uk", "england", "english", "any", "has", "have",
+        "done", "doing",
+    }
+)  # fmt: skip
+
+
+def query_terms(query: str) -> list[str]:
+    """The question's content terms, in order, without repeats or generic words."""
+    return [t for t in dict.fromkeys(tokenize(query)) if t not in GENERIC]
+
+
+def pairs(tokens: Sequence[str]) -> set[tuple[str, str]]:
+    """Adjacent token pairs (stop words already dropped by the tokenizer)."""
+    return set(zip(tokens, tokens[1:], strict=False))
+
+
+class TermStats:
+    """Document frequencies of terms over initiatives; built once per index."""
+
+    def __init__(self, documents: Iterable[str]) -> None:
+        self.df: Counter[str] = Counter()
+        self.n = 0
+        for text in documents:
+            self.df.update(set(tokenize(text)))
+            self.n += 1
+        self.max_idf = self.idf("\0absent")
+
+    def idf(self, term: str) -> float:
+        """Smoothed inverse document frequency (> 0 for every term)."""
+        return math.log((self.n + 1) / (self.df.get(term, 0) + 0.5))
+
+    def support(self, query: str, text: str) -> dict[str, float]:
+        """coverage, missing and phrase (see the module docstring) of `text` for `query`."""
+        terms = query_terms(query)
+        if not terms:
+            return {"coverage": 0.0, "missing": 0.0, "phrase": 0.0}
+        tokens = tokenize(text)
+        present = set(tokens)
+        weights = {t: self.idf(t) for t in terms}
+        coverage = sum(w for t, w in weights.items() if t in present) / sum(weights.values())
+        missing = max((w for t, w in weights.items() if t not in present), default=0.0)
+        wanted = pairs([t for t in tokenize(query) if t not in GENERIC])
+        phrase = len(wanted & pairs(tokens)) / len(wanted) if wanted else coverage
+        return {
+            "coverage": round(coverage, 4),
+            "missing": round(missing / self.max_idf, 4),
+            "phrase": round(phrase, 4),
+        }
+
+
+def question_features(scores: Sequence[Mapping[str, float | int | None]]) -> dict[str, float]:
+    """Per-question signals from the top hits' scores: best dense cosine, best coverage,
+    the smallest `missing` (does any hit hold every rare term?), best phrase share, and
+    agreement between BM25 and dense (share of the top 5 both rank in their top 10)."""
+
+    def best(name: str, worst: float = 0.0) -> float:
+        return max((float(v) for s in scores if (v := s.get(name)) is not None), default=worst)
+
+    top = scores[:5]
+    agree = sum(
+        1 for s in top if (s.get("bm25_rank") or 99) <= 10 and (s.get("dense_rank") or 99) <= 10
+    )
+    return {
+        "dense": best("dense"),
+        "coverage": best("coverage"),
+        "missing": min(
+            (float(v) for s in scores if (v := s.get("missing")) is not None), default=1.0
+        ),  # fmt: skip
+        "phrase": best("phrase"),
+        "agree": agree / 5,
+    }
+
+
+@dataclass(frozen=True)
+class AbstainModel:
+    """P(answerable) = sigmoid(bias + sum of coef * (feature - mean) / scale)."""
+
+    features: tuple[str, ...]
+    coef: tuple[float, ...]
+    bias: float
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    threshold: float  # abstain when P(answerable) is below this
+
+    def p_answerable(self, features: Mapping[str, float]) -> float:
+        """The model's probability that the question is answered by the passages."""
+        z = self.bias + sum(
+            c * (features[f] - m) / s
+            for f, c, m, s in zip(self.features, self.coef, self.mean, self.scale, strict=True)
+        )
+        return 1 / (1 + math.exp(-z))
+
+    @classmethod
+    def load(cls, name: str = "abstain.json") -> AbstainModel:
+        """The model shipped in the package (src/councilqa/abstain.json)."""
+        data = json.loads((resources.files("councilqa") / name).read_text(encoding="utf-8"))
+        return cls(
+            tuple(data["features"]), tuple(data["coef"]), float(data["bias"]),
+            tuple(data["mean"]), tuple(data["scale"]), float(data["threshold"]),
+        )  # fmt: skip

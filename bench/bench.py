@@ -69,8 +69,9 @@ def bare_embedding_ms(qs: list[str]) -> dict[str, float]:
 
 def in_process_search_ms(qs: list[str]) -> float:
     """Median time of Searcher.search itself (no HTTP), with the server's query embedder."""
-    from councilqa.config import Settings
     from councilqa.retrieval import open_searcher
+
+    from councilqa.config import Settings
 
     settings = Settings()
     searcher = open_searcher(settings.index_dir, settings.model_name, 32, settings.search_params())

@@ -12,14 +12,12 @@ from councilqa.answer import (
     council_groups,
     council_list_text,
     fit_passages,
-    is_list_question,
-    on_topic,
     plain,
     quotable,
     should_abstain,
 )
 from councilqa.api import create_app
-from councilqa.support import question_features
+from councilqa.support import is_list_question, on_topic, question_features
 from councilqa.text import token_counter
 
 from .fake_llm import FakeLLM

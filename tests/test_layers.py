@@ -21,7 +21,7 @@ LAYERS = [
     {"embedding"},
     {"store", "catalog"},
     {"engine"},
-    {"fusion", "passages", "search"},
+    {"fusion", "passages", "support", "search"},
     {"llm", "answer"},
     {"build", "service", "library"},
     {"api", "cli", "eval", "__init__"},

@@ -16,51 +16,18 @@ from importlib import resources
 from .errors import LLMError
 from .llm import LLM, Message
 from .models import Answer, Citation, CouncilEntry, Hit
-from .support import AbstainModel, question_features
+from .support import AbstainModel, is_list_question, list_score, on_topic, question_features
 from .text import TokenCounter, sentence_spans, token_counter, tokenize
 
 Event = tuple[str, object]  # ("passages", hits) | ("delta", text) | ("done", Answer)
 
 _CITE = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
-_LIST_QUESTION = re.compile(
-    r"\b(which|what|list|name|how many)\b[^?]{0,40}\b(councils|local authorities|boroughs|"
-    r"cities|authorities)\b|\bany (council|local authority|borough)\b",
-    re.I,
-)
 ABSTAIN_TEXT = "The reports do not say."
 
 
 def load_prompt(name: str) -> str:
     """A prompt file shipped in the package (src/councilqa/prompts/)."""
     return (resources.files("councilqa") / "prompts" / f"{name}.txt").read_text(encoding="utf-8")
-
-
-def is_list_question(query: str) -> bool:
-    """Whether the question asks which councils (plural, or "any council") did something;
-    "which council…" in the singular gets a quoted answer instead."""
-    return bool(_LIST_QUESTION.search(query))
-
-
-# The list cut-off, calibrated on the eval's dev list questions (council recall 1.00,
-# precision 0.56; eval/README.md): an initiative is listed when it holds at least
-# LIST_COVERAGE of the question's IDF-weighted content terms and its best chunk's cosine is
-# at least LIST_DENSE, or when it is among the top LIST_HEAD and holds some of the terms.
-LIST_COVERAGE, LIST_DENSE, LIST_HEAD, LIST_HEAD_COVERAGE = 0.4, 0.4, 5, 0.2
-
-
-def on_topic(hit: Hit) -> bool:
-    """Whether a hit passes the list cut-off (see LIST_COVERAGE)."""
-    coverage = float(hit.scores.get("coverage") or 0.0)
-    dense = float(hit.scores.get("dense") or 0.0)
-    if hit.rank and hit.rank <= LIST_HEAD and coverage >= LIST_HEAD_COVERAGE:
-        return True
-    return coverage >= LIST_COVERAGE and dense >= LIST_DENSE
-
-
-def list_score(hit: Hit) -> float:
-    """How squarely a listed initiative does the thing: term coverage plus cosine, so one
-    that holds the question's words ranks above one merely about the topic."""
-    return float(hit.scores.get("coverage") or 0.0) + float(hit.scores.get("dense") or 0.0)
 
 
 def should_abstain(

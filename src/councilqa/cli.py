@@ -179,7 +179,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
     query = check_query(args.query, settings.max_query_chars)
     service = _service(settings)
-    hits = service.searcher.search(query, args.top_k, args.mode, _filters(args))
+    hits = service.searcher.answer_hits(query, args.top_k, args.mode, _filters(args))
     answer = service.answerer.answer(query, hits, generate=args.generate)
     if args.json:
         from .api.schemas import ask_response

@@ -103,9 +103,7 @@ def fingerprint(reports: list[Report]) -> dict[str, str]:
     return {r.source: r.sha256 for r in sorted(reports, key=lambda r: r.source)}
 
 
-def entry_for(
-    path: Path, extracted: Extracted, sha256: str, overrides: dict[str, Any]
-) -> Report:
+def entry_for(path: Path, extracted: Extracted, sha256: str, overrides: dict[str, Any]) -> Report:
     """A manifest entry for a file: the flags given, else the file's own metadata."""
     title = str(overrides.get("title") or extracted.title or path.stem.replace("_", " "))
     publisher = str(overrides.get("publisher") or extracted.author or "")

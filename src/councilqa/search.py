@@ -20,7 +20,6 @@ from dataclasses import replace
 
 import numpy as np
 
-from .answer import is_list_question, on_topic
 from .catalog import Catalog
 from .councils import find_councils, find_places, place_key
 from .embedding import Embedder
@@ -29,7 +28,7 @@ from .errors import QueryError
 from .fusion import Fused, Ranking, fuse_groups
 from .models import MODES, Filters, Hit, Initiative, SearchParams
 from .passages import make_passage
-from .support import TermStats
+from .support import TermStats, is_list_question, on_topic
 from .text import tokenize
 
 # Questions about an award category's entries (or a report section's contents), where

@@ -61,7 +61,7 @@ class Protocol(H11Protocol):
 
     def send_400_response(self, msg: str) -> None:
         """uvicorn's answer to a request h11 cannot parse: say why, then drain."""
-        self._refuse(self.conn.error_status)
+        self._refuse(getattr(self.conn, "error_status", 400))  # h11's, where it has one
 
     def _refuse(self, status: int) -> None:
         if status == 431 and b"\n" not in self._head:

@@ -65,7 +65,7 @@ def ask(body: AskRequest, service: ServiceDep, settings: SettingsDep) -> Any:
     """An answer built from the passages, every claim cited; SSE when `stream` is true."""
     started = time.perf_counter()
     query = check_query(body.query, settings.max_query_chars)
-    hits = service.searcher.search(query, body.top_k, body.mode, _filters(body))
+    hits = service.searcher.answer_hits(query, body.top_k, body.mode, _filters(body))
     if body.stream:
         events = service.answerer.stream(query, hits, generate=body.generate)
         return StreamingResponse(encode(query, events), media_type="text/event-stream")

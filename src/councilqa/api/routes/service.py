@@ -15,7 +15,7 @@ from ..schemas import HealthOut
 router = APIRouter(tags=["service"])
 
 
-_HEALTH = {
+_HEALTH: dict[int | str, dict[str, Any]] = {
     200: {"model": HealthOut, "description": "An index is served (status ok or degraded)."},
     503: {"model": HealthOut, "description": "No index can be served: `problem` says why."},
 }

@@ -23,7 +23,7 @@ from ..service import ServiceHolder
 from .errors import install_error_handlers
 from .limits import BodyLimit
 from .openapi import install_openapi
-from .routes import documents, search, service
+from .routes import admin, documents, search, service
 
 log = logging.getLogger("councilqa")
 
@@ -55,7 +55,7 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(BodyLimit)
     install_openapi(app, settings.max_query_chars)
-    for router in (search.router, documents.router, service.router):
+    for router in (search.router, documents.router, admin.router, service.router):
         app.include_router(router)
     static = resources.files("councilqa") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")

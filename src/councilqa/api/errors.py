@@ -9,9 +9,23 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from ..errors import CorpusError, CouncilQAError, IndexLoadError, NotFoundError, QueryError
+from ..errors import (
+    CorpusError,
+    CouncilQAError,
+    IndexLoadError,
+    NotFoundError,
+    QueryError,
+    SourceError,
+)
 
-STATUS = {QueryError: 422, NotFoundError: 404, IndexLoadError: 503, CorpusError: 503}
+# In order: the first class an error is an instance of decides (SourceError is a CorpusError).
+STATUS = {
+    QueryError: 422,
+    NotFoundError: 404,
+    SourceError: 422,
+    IndexLoadError: 503,
+    CorpusError: 503,
+}
 EXCERPT = 80  # characters of a bad input value echoed back in an error
 
 

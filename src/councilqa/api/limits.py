@@ -12,6 +12,7 @@ from typing import Any
 from fastapi.responses import JSONResponse
 
 MAX_BODY_BYTES = 64 * 1024
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # POST /documents: a report file
 
 
 class BodyTooLarge(Exception):
@@ -28,9 +29,10 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = body_limit(scope)
         length = dict(scope["headers"]).get(b"content-length", b"")
-        if length.isdigit() and int(length) > MAX_BODY_BYTES:
-            await _refuse(scope, receive, send, f"request body is {int(length)} bytes")
+        if length.isdigit() and int(length) > limit:
+            await _refuse(scope, receive, send, f"request body is {int(length)} bytes", limit)
             return
         seen, over, refused = 0, False, False
 
@@ -38,7 +40,7 @@ class BodyLimit:
             nonlocal seen, over
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > MAX_BODY_BYTES:
+            if seen > limit:
                 over = True
                 raise BodyTooLarge
             return message
@@ -51,14 +53,22 @@ class BodyLimit:
                 await send(message)
             elif not refused:
                 refused = True
-                await _refuse(scope, receive, send, "request body is over the limit (chunked)")
+                await _refuse(
+                    scope, receive, send, "request body is over the limit (chunked)", limit
+                )
 
         with contextlib.suppress(BodyTooLarge):  # answered below
             await self.app(scope, counted, guarded)
         if over and not refused:
-            await _refuse(scope, receive, send, "request body is over the limit (chunked)")
+            await _refuse(scope, receive, send, "request body is over the limit (chunked)", limit)
 
 
-async def _refuse(scope: Any, receive: Any, send: Any, what: str) -> None:
-    detail = f"{what}; the limit is {MAX_BODY_BYTES} bytes"
+def body_limit(scope: Any) -> int:
+    """The largest body this request may send: a report file for an upload, else 64 KiB."""
+    upload = scope["method"] == "POST" and scope["path"].rstrip("/") == "/documents"
+    return MAX_UPLOAD_BYTES if upload else MAX_BODY_BYTES
+
+
+async def _refuse(scope: Any, receive: Any, send: Any, what: str, limit: int) -> None:
+    detail = f"{what}; the limit is {limit} bytes"
     await JSONResponse(status_code=413, content={"detail": detail})(scope, receive, send)

@@ -46,6 +46,8 @@ class ValidationErrorOut(BaseModel):
 
 _WHY = {
     400: "Malformed JSON body.",
+    401: "Missing or wrong admin token (Authorization: Bearer <COUNCILQA_ADMIN_TOKEN>).",
+    403: "Uploads are off on this server (COUNCILQA_ADMIN_TOKEN is not set).",
     404: "No such report or initiative.",
     413: "Request body over 64 KiB (declared or streamed).",
     415: "Content-Type is not application/json.",

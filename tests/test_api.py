@@ -18,7 +18,7 @@ def test_search_shape_and_citations(client):
         "rank", "score", "initiative_id", "source", "title", "councils", "section",
         "start", "end", "pages", "text", "highlights", "scores",
     }  # fmt: skip
-    assert set(first["scores"]) == {"bm25", "bm25_rank", "dense", "dense_rank", "named_rank"}
+    assert {"bm25", "bm25_rank", "dense", "dense_rank", "named_rank"} <= set(first["scores"])
     assert any("Liverpool City Council" in p["councils"] for p in body["passages"][:3])
 
 

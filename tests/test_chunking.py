@@ -2,7 +2,7 @@
 
 import pytest
 
-from councilqa.chunking import chunk_fitted, chunk_initiative, windows
+from councilqa.chunking import chunk_initiative, windows
 from councilqa.models import Initiative, Span
 from councilqa.text import get_encoding, token_counter
 
@@ -29,7 +29,7 @@ def test_every_chunk_fits_the_model_and_round_trips(embedder):
     chunks = [
         c
         for item in parse_corpus(texts)
-        for c in chunk_fitted(item, texts[item.source], count, 200, 32, True, fits)
+        for c in chunk_initiative(item, texts[item.source], count, 200, 32, True, fits)
     ]
     assert len(chunks) > 500
     for chunk in chunks:

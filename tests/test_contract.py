@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import FakeEmbedder
-from .test_server import serve
+from .conftest import FakeEmbedder, serve
 
 COMMAND = ["run", "--checks", "all", "--seed", "1", "--max-examples", "20", "--workers", "1",
            "--generation-database", "none", "--no-color"]  # fmt: skip

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import FakeEmbedder
-from .test_server import serve
+from .conftest import FakeEmbedder, serve
 from .test_web import CHROMIUM, FLAGS
 
 pytestmark = pytest.mark.browser

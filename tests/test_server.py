@@ -7,36 +7,13 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from .conftest import FakeEmbedder
-
-
-def serve(app, **options) -> Iterator[str]:
-    """Run `app` as `councilqa serve` does on a free 127.0.0.1 port, in a thread; yields
-    its base URL and stops it afterwards."""
-    import uvicorn
-
-    from councilqa.api.server import server_config
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(server_config(app, "127.0.0.1", port, log_level="warning", **options))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert srv.started, "the server did not start"
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+from .conftest import FakeEmbedder, serve
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from .conftest import copy_corpus, make_settings
-from .test_server import serve
+from .conftest import copy_corpus, make_settings, serve
 
 TOKEN = "s3cret-admin"
 REPORT = (

@@ -1,12 +1,11 @@
 """The search page in a real headless Chromium, against a real server on 127.0.0.1."""
 
 import os
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
+
+from .conftest import serve
 
 pytestmark = pytest.mark.browser
 
@@ -27,31 +26,11 @@ def words(text: str) -> str:
     return " ".join(text.split())
 
 
-def _serve(app):
-    """Run `app` with uvicorn on a free 127.0.0.1 port in a thread; yields its base URL."""
-    import uvicorn
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert srv.started, "the server did not start"
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def server(settings, embedder, built_index):
     from councilqa.api import create_app
 
-    yield from _serve(create_app(settings, embedder))
+    yield from serve(create_app(settings, embedder))
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +46,7 @@ def llm_server(settings, embedder, built_index):
         configured = settings.model_copy(
             update={"llm_base_url": fake.url, "llm_model": "fake-model", "llm_timeout_s": 20}
         )
-        yield from _serve(create_app(configured, embedder))
+        yield from serve(create_app(configured, embedder))
 
 
 @pytest.fixture(scope="module")

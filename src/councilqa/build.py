@@ -26,7 +26,7 @@ import numpy as np
 from . import ingest, sources, store
 from .catalog import FILE as CATALOG_FILE
 from .catalog import Catalog, write_catalog
-from .chunking import chunk_fitted
+from .chunking import chunk_initiative
 from .corpus import fingerprint, load_reports
 from .councils import place_key
 from .embedding import Embedder
@@ -162,7 +162,7 @@ def _chunks(
     fits = model_fits(embedder)
     chunks: list[Chunk] = []
     for item in initiatives:
-        chunks += chunk_fitted(
+        chunks += chunk_initiative(
             item,
             texts[item.source],
             count,

@@ -78,8 +78,31 @@ def chunk_initiative(
     max_tokens: int,
     overlap: int,
     with_header: bool = True,
+    fits: Callable[[str], bool] | None = None,
 ) -> list[Chunk]:
-    """Split one initiative's spans into chunks; header + text fit in max_tokens."""
+    """Split one initiative's spans into chunks; header + text fit in max_tokens.
+
+    `fits` says whether the embedding model reads a text whole; an initiative whose
+    chunks do not all fit is chunked again with smaller windows, so no word is dropped.
+    """
+    size = max_tokens
+    while True:
+        parts = _windows_of(
+            initiative, source_text, count, size, min(overlap, size // 4), with_header
+        )
+        if fits is None or size <= 48 or all(fits(c.indexed_text) for c in parts):
+            return parts
+        size = int(size * 0.85)
+
+
+def _windows_of(
+    initiative: Initiative,
+    source_text: str,
+    count: TokenCounter,
+    max_tokens: int,
+    overlap: int,
+    with_header: bool,
+) -> list[Chunk]:
     head = header(initiative, count) if with_header else ""
     budget = max_tokens - (count(head) + 1 if head else 0)
     chunks = []
@@ -87,39 +110,7 @@ def chunk_initiative(
         for s, e in windows(source_text, span.start, span.end, budget, overlap, count):
             text = source_text[s:e]
             key = f"{initiative.id}:{s}:{e}".encode()
-            chunks.append(
-                Chunk(
-                    id=hashlib.sha1(key).hexdigest()[:16],
-                    initiative_id=initiative.id,
-                    source=initiative.source,
-                    start=s,
-                    end=e,
-                    text=text,
-                    indexed_text=f"{head}\n{text}" if head else text,
-                )
-            )
+            chunk_id = hashlib.sha1(key).hexdigest()[:16]
+            indexed = f"{head}\n{text}" if head else text
+            chunks.append(Chunk(chunk_id, initiative.id, initiative.source, s, e, text, indexed))
     return chunks
-
-
-def chunk_fitted(
-    initiative: Initiative,
-    source_text: str,
-    count: TokenCounter,
-    max_tokens: int,
-    overlap: int,
-    with_header: bool = True,
-    fits: Callable[[str], bool] | None = None,
-) -> list[Chunk]:
-    """Chunk an initiative so that the embedding model reads every chunk whole.
-
-    `fits` says whether the model reads a text whole; an initiative whose chunks do not
-    all fit is chunked again with smaller windows, so no word is dropped.
-    """
-    size = max_tokens
-    while True:
-        parts = chunk_initiative(
-            initiative, source_text, count, size, min(overlap, size // 4), with_header
-        )
-        if fits is None or size <= 48 or all(fits(c.indexed_text) for c in parts):
-            return parts
-        size = int(size * 0.85)

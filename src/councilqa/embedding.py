@@ -76,8 +76,6 @@ def export_onnx(embedder: SentenceTransformerEmbedder, target: Path) -> bool:
     inputs, mean pooling, unit length), and only kept when its vectors match the original
     within 1e-4 on sample texts; returns whether it was written.
     """
-    import torch
-
     model = embedder.model
     modules = list(model)
     pooling = len(modules) > 1 and (
@@ -85,9 +83,25 @@ def export_onnx(embedder: SentenceTransformerEmbedder, target: Path) -> bool:
         or getattr(modules[1], "pooling_mode_mean_tokens", False)
     )
     transformer = getattr(modules[0], "auto_model", None) or getattr(modules[0], "model", None)
-    tokenizer = model.tokenizer
-    if not pooling or transformer is None or "token_type_ids" not in tokenizer.model_input_names:
+    if not pooling or transformer is None:
         return False
+    if "token_type_ids" not in model.tokenizer.model_input_names:
+        return False
+    sample = ["Which councils run energy companies?", "é", "council " * 400]
+    target.mkdir(parents=True, exist_ok=True)
+    _write_graph(_mean_pooled(transformer), embedder, sample, target / "model.onnx")
+    model.tokenizer.backend_tokenizer.save(str(target / "tokenizer.json"))
+    config = {"max_seq_length": embedder.max_seq_length, "dimension": embedder.dimension}
+    (target / "config.json").write_text(json.dumps(config) + "\n")
+    same = np.abs(OnnxEmbedder(target).embed(sample) - embedder.embed(sample)).max() < 1e-4
+    if not same:
+        shutil.rmtree(target)
+    return bool(same)
+
+
+def _mean_pooled(transformer):  # -> torch.nn.Module (torch is imported only here)
+    """The transformer followed by mean pooling over real tokens and L2 normalisation."""
+    import torch
 
     class Pipeline(torch.nn.Module):
         def __init__(self) -> None:
@@ -102,36 +116,34 @@ def export_onnx(embedder: SentenceTransformerEmbedder, target: Path) -> bool:
             mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             return torch.nn.functional.normalize(mean, p=2, dim=1)
 
-    target.mkdir(parents=True, exist_ok=True)
-    sample = ["Which councils run energy companies?", "é", "council " * 400]
-    enc = tokenizer(
+    return Pipeline().eval()
+
+
+def _write_graph(module, embedder: SentenceTransformerEmbedder, sample: list[str], path: Path):
+    """Trace `module` on tokenized `sample` texts into an ONNX file with dynamic shapes."""
+    import torch
+
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    enc = embedder.model.tokenizer(
         sample,
         padding=True,
         truncation=True,
         max_length=embedder.max_seq_length,
         return_tensors="pt",
     )
-    names = ["input_ids", "attention_mask", "token_type_ids"]
     axes = {n: {0: "batch", 1: "tokens"} for n in names} | {"embedding": {0: "batch"}}
     with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # tracer warnings about shapes: checked below instead
+        warnings.simplefilter("ignore")  # tracer warnings about shapes: checked after instead
         torch.onnx.export(
-            Pipeline().eval(),
+            module,
             tuple(enc[n] for n in names),
-            str(target / "model.onnx"),
+            str(path),
             input_names=names,
             output_names=["embedding"],
             dynamic_axes=axes,
             opset_version=17,
             dynamo=False,
         )
-    tokenizer.backend_tokenizer.save(str(target / "tokenizer.json"))
-    config = {"max_seq_length": embedder.max_seq_length, "dimension": embedder.dimension}
-    (target / "config.json").write_text(json.dumps(config) + "\n")
-    same = np.abs(OnnxEmbedder(target).embed(sample) - embedder.embed(sample)).max() < 1e-4
-    if not same:
-        shutil.rmtree(target)
-    return bool(same)
 
 
 class OnnxEmbedder:

@@ -122,9 +122,14 @@ def format_table(label: str, summary: dict[str, Any]) -> str:
 
 
 def run_eval(
-    settings: Settings, questions_path: str, top_k: int = 10, mode: str = "hybrid",
-    baseline: str | None = None, split: str = "all", out_dir: str = "eval/results",
-) -> int:  # fmt: skip
+    settings: Settings,
+    questions_path: str,
+    top_k: int = 10,
+    mode: str = "hybrid",
+    baseline: str | None = None,
+    split: str = "all",
+    out_dir: str = "eval/results",
+) -> int:
     """The `councilqa eval` command: print tables, write eval/results/<timestamp>.json."""
     from ..service import open_service
     from .baseline import naive_searcher
@@ -139,34 +144,43 @@ def run_eval(
         naive = naive_searcher(service.catalog, service.searcher.embedder, service.searcher.params)
         runs["naive-hybrid"] = evaluate(naive, questions, "hybrid", top_k)
     result: dict[str, Any] = {
-        "settings": settings.model_dump(mode="json", exclude={"llm_api_key"}),
+        "settings": settings.model_dump(mode="json", exclude={"llm_api_key", "admin_token"}),
         "manifest": service.manifest,
         "questions": questions_path,
         "split": split,
         "top_k": top_k,
-        "runs": {},
+        "runs": {name: _report(name, rows) for name, rows in runs.items()},
     }
-    for name, rows in runs.items():
-        summary = summarise(rows)
-        splits = {s: summarise([r for r in rows if r["split"] == s]) for s in ("dev", "test")}
-        result["runs"][name] = {"summary": summary, "by_split": splits, "rows": rows}
-        print(format_table(name, summary))
-        for split, s in splits.items():
-            if s["n"]:
-                print(
-                    f"  {split}: recall@10 {s['overall']['recall@10']:.3f}, "
-                    f"mrr@10 {s['overall']['mrr@10']:.3f}, ndcg@10 {s['overall']['ndcg@10']:.3f}"
-                    f" (n={s['n']})"
-                )
-        print()
-    first = runs[modes[0]]
-    print(f"ten worst questions ({modes[0]}):")
-    for r in worst(first):
+    _print_worst(modes[0], runs[modes[0]])
+    print(f"\nwrote {_write_result(Path(out_dir), result)}")
+    return 0
+
+
+def _report(name: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Summarise one run overall and by split, and print its table."""
+    summary = summarise(rows)
+    splits = {s: summarise([r for r in rows if r["split"] == s]) for s in ("dev", "test")}
+    print(format_table(name, summary))
+    for split, s in splits.items():
+        if s["n"]:
+            o = s["overall"]
+            print(
+                f"  {split}: recall@10 {o['recall@10']:.3f}, mrr@10 {o['mrr@10']:.3f}, "
+                f"ndcg@10 {o['ndcg@10']:.3f} (n={s['n']})"
+            )
+    print()
+    return {"summary": summary, "by_split": splits, "rows": rows}
+
+
+def _print_worst(mode: str, rows: list[dict[str, Any]]) -> None:
+    print(f"ten worst questions ({mode}):")
+    for r in worst(rows):
         print(f"  {r['id']:<8} ndcg {r['ndcg@10']:.2f} {r['question'][:70]}")
         print(f"           got: {' | '.join(x[:45] for x in r['returned'])}")
-    out = Path(out_dir)
+
+
+def _write_result(out: Path, result: dict[str, Any]) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{time.strftime('%Y%m%dT%H%M%S')}.json"
     path.write_text(json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8")
-    print(f"\nwrote {path}")
-    return 0
+    return path

@@ -28,4 +28,9 @@ def test_schemathesis_finds_no_failure(base):
                           text=True, timeout=240)  # fmt: skip
     summary = done.stdout[-3000:]
     assert done.returncode == 0, summary
-    assert "No issues found" in summary and "10 selected / 10 total" in done.stdout
+    assert "12 selected / 12 total" in done.stdout and "Failures:" not in summary
+    # The one warning allowed: uploads are off on this server (no admin token), so the two
+    # admin operations only ever answer 403, as documented.
+    assert "No issues found" in summary or (
+        "1 warning" in summary and "Authentication failed: 2 operations" in summary
+    )

@@ -8,6 +8,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from ..errors import (
     CorpusError,
@@ -41,6 +43,13 @@ def install_error_handlers(app: FastAPI) -> None:
         status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
         return JSONResponse(status_code=status, content={"detail": str(exc)})
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # every method the path has, across routers
+            headers["Allow"] = ", ".join(allowed_methods(request.app, request.scope))
+        return JSONResponse({"detail": exc.detail}, exc.status_code, headers=headers)
+
     @app.exception_handler(UnsupportedMediaType)
     async def media_type_error(request: Request, exc: UnsupportedMediaType) -> JSONResponse:
         return JSONResponse(status_code=415, content={"detail": str(exc)})
@@ -56,6 +65,16 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             status_code=422, content={"detail": "; ".join(messages)[:2000], "errors": plain(errors)}
         )
+
+
+def allowed_methods(app: FastAPI, scope: Any) -> list[str]:
+    """The methods of every route whose path matches this request's path."""
+    methods: set[str] = set()
+    for route in app.router.routes:
+        match, _ = route.matches(scope)
+        if match != Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
 
 
 def _where(error: Any) -> str:

@@ -204,3 +204,56 @@ def test_a_failed_build_puts_the_corpus_back(tmp_path, fake_settings):
 def test_missing_path_is_named(empty):
     with pytest.raises(CorpusError, match="nowhere.pdf does not exist"):
         _add(empty, [empty.corpus_dir / "nowhere.pdf"])
+
+
+KILLED_ADD = """
+import sys, time
+from pathlib import Path
+sys.path.insert(0, {root!r})
+from tests.conftest import FakeEmbedder, make_settings
+from councilqa import build, library
+from councilqa.config import build_config
+
+real = build.write_catalog
+def slow(*args, **kwargs):  # the build is killed while it writes its temporary folder
+    real(*args, **kwargs)
+    time.sleep(60)
+build.write_catalog = slow
+settings = make_settings(Path({corpus!r}), Path({index!r}))
+library.add_files(settings.corpus_dir, settings.index_dir, build_config(settings),
+                  FakeEmbedder(), [Path({new!r})], {{}}, print)
+"""
+
+
+def test_a_killed_add_leaves_the_index_serving_and_no_stray_folder(tmp_path, fake_settings):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from councilqa import store
+
+    from .conftest import ROOT
+
+    settings = make_settings(tmp_path / "corpus", tmp_path / "index")
+    shutil.copytree(CORPUS, settings.corpus_dir)
+    shutil.copytree(fake_settings.index_dir, settings.index_dir)
+    before = (settings.index_dir / "manifest.json").read_bytes()
+    new = tmp_path / "extra.md"
+    body = "Leeds City Council opened a new library with study space and a cafe in 2020. " * 5
+    new.write_text(f"# Libraries\n\n## A new library\n\n{body}\n")
+    code = KILLED_ADD.format(
+        root=str(ROOT), corpus=str(settings.corpus_dir), index=str(settings.index_dir), new=str(new)
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".index.build-*/catalog.sqlite")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert list(tmp_path.glob(".index.build-*")), "the build was not caught mid-write"
+    assert (settings.index_dir / "manifest.json").read_bytes() == before
+    open_service(settings, FakeEmbedder())  # the previous index still serves
+    assert store.clean_stale_builds(settings.index_dir)  # the next build or start removes it
+    assert not list(tmp_path.glob(".index.build-*"))

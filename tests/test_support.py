@@ -5,7 +5,13 @@ import math
 
 import pytest
 
-from councilqa.support import AbstainModel, TermStats, query_terms, question_features
+from councilqa.support import (
+    AbstainModel,
+    TermStats,
+    document_frequencies,
+    query_terms,
+    question_features,
+)
 
 DOCS = ["energy company in Liverpool", "energy grant fund", "bus company", "parks and trees"]
 
@@ -16,8 +22,9 @@ def test_query_terms_drop_generic_words():
 
 
 def test_support_by_hand():
-    stats = TermStats(DOCS)
-    assert stats.n == 4 and stats.df["energy"] == 2
+    n, df = document_frequencies(DOCS)
+    stats = TermStats(n, lambda terms: {t: df[t] for t in terms if t in df})
+    assert stats.n == 4 and stats.df("energy") == 2 and stats.df("absent") == 0
     assert stats.idf("energy") == pytest.approx(math.log(5 / 2.5))
     s = stats.support("energy company", "energy company in Liverpool")
     assert s == {"coverage": 1.0, "missing": 0.0, "phrase": 1.0}
@@ -58,3 +65,13 @@ def test_abstain_model_loads_and_scores():
     assert len(model.features) == len(model.coef) == len(model.mean) == len(model.scale)
     at_mean = dict(zip(model.features, model.mean, strict=True))
     assert model.p_answerable(at_mean) == pytest.approx(1 / (1 + math.exp(-model.bias)))
+
+
+def test_term_statistics_come_from_the_catalogue(service):
+    """The index stores each term's document frequency; a query reads only its terms."""
+    catalog = service.catalog
+    counts = catalog.term_counts(["energy", "council", "zzznotaword"])
+    assert counts["council"] > counts["energy"] > 0 and "zzznotaword" not in counts
+    texts = [catalog.initiative_text(i) for i in catalog.iter_initiatives()]
+    n, df = document_frequencies(texts)
+    assert n == catalog.initiative_count and df["energy"] == counts["energy"]

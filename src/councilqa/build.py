@@ -34,6 +34,7 @@ from .engine import ChunkRecord, build_backend
 from .errors import CouncilQAError
 from .models import BuildConfig, Chunk, Initiative, Report
 from .resolve import parse_corpus
+from .support import document_frequencies
 from .text import TOKENIZER_VERSION, token_counter
 
 Log = Callable[[str], None]
@@ -238,7 +239,9 @@ def _write(
 ) -> dict[str, Any]:
     """Write every file of the new index into `target`; returns the manifest (no files yet)."""
     rows = [(r, *extracted[r.source]) for r in reports]
-    write_catalog(target / CATALOG_FILE, rows, initiatives, zip(chunks, hashes, strict=True))
+    texts = {r.source: extracted[r.source][0] for r in reports}
+    _, terms = document_frequencies(_initiative_text(i, texts) for i in initiatives)
+    write_catalog(target / CATALOG_FILE, rows, initiatives, zip(chunks, hashes, strict=True), terms)
     np.save(target / "vectors.npy", vectors)
     (target / "files").mkdir()
     for report in reports:
@@ -252,6 +255,11 @@ def _write(
         "backend_info": backend,
         "versions": _versions(),
     }
+
+
+def _initiative_text(item: Initiative, texts: dict[str, str]) -> str:
+    text = texts[item.source]
+    return " ".join([item.title, *(text[s.start : s.end] for s in item.spans)])
 
 
 def _build_backend(

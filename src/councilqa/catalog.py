@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict
 from functools import lru_cache
 from pathlib import Path
@@ -32,6 +32,7 @@ CREATE TABLE chunks (row INTEGER PRIMARY KEY, id TEXT UNIQUE, initiative_id TEXT
 CREATE INDEX chunks_initiative ON chunks (initiative_id);
 CREATE TABLE councils (name TEXT PRIMARY KEY, initiatives INTEGER);
 CREATE TABLE sections (name TEXT PRIMARY KEY);
+CREATE TABLE terms (term TEXT PRIMARY KEY, df INTEGER) WITHOUT ROWID;
 """
 
 
@@ -40,13 +41,16 @@ def write_catalog(
     reports: Sequence[tuple[Report, str, tuple[int, ...]]],
     initiatives: Iterable[Initiative],
     chunks: Iterable[tuple[Chunk, str]],
+    terms: Mapping[str, int] | None = None,
 ) -> None:
-    """Write a new catalogue: (report, text, page starts), initiatives, (chunk, text hash)."""
+    """Write a new catalogue: (report, text, page starts), initiatives, (chunk, text hash),
+    and how many initiatives each term occurs in (for query-time term statistics)."""
     initiatives = list(initiatives)
     db = sqlite3.connect(path)
     with db:
         db.executescript(_SCHEMA)
         db.executemany("INSERT INTO councils VALUES (?,?)", _council_counts(initiatives).items())
+        db.executemany("INSERT INTO terms VALUES (?,?)", (terms or {}).items())
         db.executemany(
             "INSERT INTO sections VALUES (?)",
             sorted({(i.section,) for i in initiatives if i.section}),
@@ -211,6 +215,17 @@ class Catalog:
         return {
             r[0]: r[1] for r in self._query("SELECT name, initiatives FROM councils ORDER BY name")
         }
+
+    def term_counts(self, terms: Sequence[str]) -> dict[str, int]:
+        """How many initiatives each of `terms` occurs in (absent terms are left out)."""
+        marks = ",".join("?" * len(terms))
+        rows = self._query(f"SELECT term, df FROM terms WHERE term IN ({marks})", list(terms))
+        return {r[0]: r[1] for r in rows}
+
+    def initiative_text(self, item: Initiative) -> str:
+        """An initiative's title and the text of all its spans (what term statistics read)."""
+        text = self.text(item.source)
+        return " ".join([item.title, *(text[s.start : s.end] for s in item.spans)])
 
     def initiative_counts(self) -> dict[str, int]:
         """Report source -> how many initiatives it was split into."""

@@ -26,7 +26,7 @@ from .embedding import Embedder
 from .engine import Backend
 from .errors import QueryError
 from .fusion import Fused, Ranking, fuse_groups
-from .models import MODES, Filters, Hit, Initiative, SearchParams
+from .models import MODES, Filters, Hit, SearchParams
 from .passages import make_passage
 from .support import TermStats, is_list_question, on_topic
 from .text import tokenize
@@ -86,12 +86,7 @@ class Searcher:
         self.sources = [r.source for r in catalog.reports]
         self._gazetteer = {place_key(c): c for c in self.councils}
         self._section_terms = {name: set(tokenize(name)) for name in self.sections}
-        self.stats = TermStats(self.initiative_text(i) for i in catalog.iter_initiatives())
-
-    def initiative_text(self, item: Initiative) -> str:
-        """The initiative's title and the text of all its spans."""
-        text = self.catalog.text(item.source)
-        return " ".join([item.title, *(text[s.start : s.end] for s in item.spans)])
+        self.stats = TermStats(catalog.initiative_count, catalog.term_counts)
 
     def resolve(self, filters: Filters) -> Filters:
         """Filters as retrievers take them (place keys, exact section names); QueryError
@@ -205,7 +200,7 @@ class Searcher:
             passage = replace(
                 passage, pages=self.catalog.page_range(item.source, passage.start, passage.end)
             )
-            scores = _scores(f) | self.stats.support(query, self.initiative_text(item))
+            scores = _scores(f) | self.stats.support(query, self.catalog.initiative_text(item))
             hits.append(Hit(item, passage, chunk.id, f.score, scores, rank))
         return hits
 

@@ -30,7 +30,7 @@ from typing import IO, Any
 
 from .errors import IndexLoadError
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 README = __doc__ or ""
 _LOCK = ".lock"
 _FULL_HASH_BYTES = 256 << 20  # files larger than this are checked by size and ends only

@@ -16,8 +16,9 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 
 from .models import Hit
@@ -49,20 +50,30 @@ def pairs(tokens: Sequence[str]) -> set[tuple[str, str]]:
     return set(zip(tokens, tokens[1:], strict=False))
 
 
-class TermStats:
-    """Document frequencies of terms over initiatives; built once per index."""
+def document_frequencies(documents: Iterable[str]) -> tuple[int, Counter[str]]:
+    """(number of documents, term -> how many contain it): computed once at build time
+    over every initiative's title and text, and stored in the index's catalogue."""
+    df: Counter[str] = Counter()
+    n = 0
+    for text in documents:
+        df.update(set(tokenize(text)))
+        n += 1
+    return n, df
 
-    def __init__(self, documents: Iterable[str]) -> None:
-        self.df: Counter[str] = Counter()
-        self.n = 0
-        for text in documents:
-            self.df.update(set(tokenize(text)))
-            self.n += 1
-        self.max_idf = self.idf("\0absent")
+
+class TermStats:
+    """Document frequencies of terms over initiatives, read from the index for the terms
+    a query has (never loaded whole: a million-chunk index opens in a second)."""
+
+    def __init__(self, n: int, lookup: Callable[[Sequence[str]], Mapping[str, int]]) -> None:
+        self.n = n
+        # Bounded: a stream of made-up words must not grow the cache without end.
+        self.df = lru_cache(maxsize=50_000)(lambda term: lookup([term]).get(term, 0))
+        self.max_idf = math.log((n + 1) / 0.5)  # the idf of a term in no initiative
 
     def idf(self, term: str) -> float:
         """Smoothed inverse document frequency (> 0 for every term)."""
-        return math.log((self.n + 1) / (self.df.get(term, 0) + 0.5))
+        return math.log((self.n + 1) / (self.df(term) + 0.5))
 
     def support(self, query: str, text: str) -> dict[str, float]:
         """coverage, missing and phrase (see the module docstring) of `text` for `query`."""

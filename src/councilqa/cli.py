@@ -13,6 +13,7 @@ import sys
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -264,10 +265,8 @@ def _add_search_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print the API response as JSON")
 
 
-def parser() -> argparse.ArgumentParser:
-    """The argument parser of the `councilqa` command."""
-    top = argparse.ArgumentParser(prog="councilqa", description=__doc__.splitlines()[0])
-    sub = top.add_subparsers(dest="command", required=True)
+def _add_corpus_commands(sub: Any) -> None:
+    """index, add, remove and list: the commands that change or show the corpus."""
     p = sub.add_parser("index", help="build the index from corpus/")
     p.add_argument("--if-stale", action="store_true", help="only if missing or stale")
     p.set_defaults(func=cmd_index)
@@ -284,6 +283,13 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_remove)
     p = sub.add_parser("list", help="list the reports in the corpus")
     p.set_defaults(func=cmd_list)
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser of the `councilqa` command."""
+    top = argparse.ArgumentParser(prog="councilqa", description=__doc__.splitlines()[0])
+    sub = top.add_subparsers(dest="command", required=True)
+    _add_corpus_commands(sub)
     p = sub.add_parser("search", help="ranked, cited passages for a question")
     _add_search_args(p)
     p.set_defaults(func=cmd_search)

@@ -79,6 +79,8 @@ def _continues(block: Block) -> bool:
 
 def group(blocks: list[Block], sections: dict[str, str], gazetteer: dict[str, str]) -> list[_Draft]:
     """Walk classified blocks and assemble drafts of initiatives."""
+    # Over 40 lines on purpose: one pass over the blocks with its state (section, draft)
+    # in view; split up, the order of the cases below would be hard to follow.
     drafts: list[_Draft] = []
     section = outer = ""
     draft = _Draft(section)

@@ -137,7 +137,7 @@ def export_onnx(embedder: SentenceTransformerEmbedder, target: Path) -> bool:
 class OnnxEmbedder:
     """The exported model run by onnxruntime: same vectors, no torch import at start-up."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, threads: int = 0) -> None:
         import onnxruntime
         from tokenizers import Tokenizer
 
@@ -149,6 +149,7 @@ class OnnxEmbedder:
         self.tokenizer.enable_padding()
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3
+        options.intra_op_num_threads = threads
         self.session = onnxruntime.InferenceSession(
             str(directory / "model.onnx"), options, providers=["CPUExecutionProvider"]
         )

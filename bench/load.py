@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -120,9 +121,7 @@ async def _run(port: int, requests: list[bytes], clients: int, seconds: float, l
     began = time.perf_counter()
     deadline = began + seconds
     step = max(1, len(requests) // clients)  # clients start at different questions
-    tasks = [
-        _client(port, requests, i * step, deadline, limit, load) for i in range(clients)
-    ]
+    tasks = [_client(port, requests, i * step, deadline, limit, load) for i in range(clients)]
     await asyncio.wait_for(asyncio.gather(*tasks), timeout=seconds + 60)
     load.seconds = time.perf_counter() - began
     return load
@@ -163,3 +162,16 @@ def rss_mb(pid: int) -> float:
             continue
         total += next(int(s.split()[1]) for s in status.splitlines() if s.startswith("VmRSS:"))
     return total / 1024
+
+
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) used so far by `pid` and its living descendants."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for p in tree_pids(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / ticks

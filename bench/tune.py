@@ -13,15 +13,15 @@ import sys
 from pathlib import Path
 
 import faiss
+from councilqa.index import BuildConfig, LoadedIndex, build_chunks, model_fits
+from councilqa.retrieval import Searcher
 
 from councilqa.config import Settings
 from councilqa.corpus import load_reports
 from councilqa.embedding import SentenceTransformerEmbedder
 from councilqa.eval import evaluate, load_questions, summarise
-from councilqa.index import BuildConfig, LoadedIndex, build_chunks, model_fits
 from councilqa.ingest import load_initiatives
 from councilqa.models import SearchParams
-from councilqa.retrieval import Searcher
 
 
 def main() -> int:

@@ -210,8 +210,37 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             cmd_index(argparse.Namespace(if_stale=True), settings)
         except CouncilQAError as exc:  # serve the last good index; /health says why
             print(f"councilqa: warning: index not rebuilt: {exc}", file=sys.stderr)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    if args.workers == 1:
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    else:
+        _serve_workers(args.host, args.port, args.workers)
     return 0
+
+
+def _serve_workers(host: str, port: int, workers: int) -> None:
+    """Serve with `workers` processes sharing one listening socket. Each builds its own app
+    from the same environment (so the same settings), opens the index itself and reloads
+    it on its own when a build commits."""
+    import socket
+
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config(
+        "councilqa.api:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )
+    bound = config.bind_socket()
+    # uvicorn binds with protocol 0 and accepted sockets inherit it, so asyncio never sets
+    # TCP_NODELAY on them and every keep-alive response after the first waits ~40 ms for
+    # the client's delayed ACK (uvicorn issue #3149): name the protocol.
+    listener = socket.socket(bound.family, bound.type, socket.IPPROTO_TCP, fileno=bound.detach())
+    listener.set_inheritable(True)
+    Multiprocess(config, sockets=[listener]).run()
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
@@ -227,6 +256,13 @@ def _top_k(text: str) -> int:
     """--top-k's type: a whole number from 1 to 50, with a message that says so."""
     if not text.strip().isdigit() or not 1 <= int(text) <= 50:
         raise argparse.ArgumentTypeError(f"{text[:20]!r} is not a whole number from 1 to 50")
+    return int(text)
+
+
+def _workers(text: str) -> int:
+    """--workers' type: a whole number from 1 to 64."""
+    if not text.strip().isdigit() or not 1 <= int(text) <= 64:
+        raise argparse.ArgumentTypeError(f"{text[:20]!r} is not a whole number from 1 to 64")
     return int(text)
 
 
@@ -279,6 +315,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--no-build", action="store_true", help="do not build a missing index")
+    p.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        metavar="N",
+        help="server processes, each with the index open (about 300 MB each; default 1)",
+    )
     p.set_defaults(func=cmd_serve)
     p = sub.add_parser("eval", help="score retrieval on eval/questions.jsonl")
     p.add_argument("--questions", default="eval/questions.jsonl", help="the gold questions (JSONL)")

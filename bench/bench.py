@@ -1,196 +1,279 @@
 """councilqa benchmark: one run, ratios within the run (timings on this machine are noisy).
 
-Measures:
-  1. bare query embedding time of the model (median over the questions), and the time of
-     Searcher.search itself in the same process (retrieval without HTTP);
-  2. /search latency p50/p95 over the eval questions (97, varied), sequentially over HTTP;
-  3. /search throughput with 8 concurrent clients;
-  4. cold index build (a fresh `councilqa index` process into a temporary directory);
-  5. server start-up with a built index (process start to the first 200 from /health),
-     and the server's resident memory after the load.
-Prints a table and writes bench/results/<timestamp>.json. Run with `make bench`.
+    python bench/bench.py [--workers N] [--soak-seconds 60] [--quick]
+
+Measures, on the index in COUNCILQA_INDEX_DIR (default index/):
+  1. bare query embedding p50 (the ONNX embedder the server uses, and with onnxruntime's
+     default threads), and `Searcher.search` p50 in this process (no HTTP);
+  2. /search over HTTP: p50/p95 of the 97 eval questions (top 10) one at a time, and its
+     ratio to the bare embedding;
+  3. throughput with 8 concurrent keep-alive clients, its p95 and errors, and the server's
+     CPU time per request (the figure that survives other jobs on the machine);
+  4. server start-up (process start to the first 200 from /health) and resident memory;
+  5. a soak: 8 clients for --soak-seconds, errors and memory at its start and end;
+  6. a cold build (a fresh `councilqa index` into a temporary directory); adding a sixth
+     report (`councilqa add`, a 30-page PDF, into a copy of corpus and index); and PDF
+     extraction speed (pages per second of `sources.extract`).
+Prints a table and writes bench/results/<timestamp>.json. `make bench` runs it.
 """
 
 from __future__ import annotations
 
+import argparse
+import importlib
 import json
 import os
+import re
+import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
+from load import HOST, Load, cpu_s, median_ms, rss_mb, run_load, search_requests
+
+from councilqa.config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "councilqa.cli"]
+CLIENTS = 8
+# name -> (target, "<=" or ">="); the table marks each measure met or missed.
+TARGETS: dict[str, tuple[float, str]] = {
+    "http_p50_over_embedding": (1.5, "<="),
+    "throughput_qps": (200, ">="),
+    "throughput_p95_ms": (50, "<="),
+    "throughput_errors": (0, "<="),
+    "soak_errors": (0, "<="),
+    "soak_rss_change_pct": (10, "<="),
+    "server_start_s": (3.0, "<="),
+    "server_rss_mb": (1536, "<="),
+    "cold_build_process_s": (60, "<="),
+}
 
 
 def questions() -> list[str]:
-    rows = [json.loads(line) for line in (ROOT / "eval" / "questions.jsonl").open(encoding="utf-8")]
-    return [r["question"] for r in rows]
+    """The eval's 97 questions."""
+    lines = (ROOT / "eval" / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line)["question"] for line in lines if line.strip()]
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, int(round(q / 100 * len(ordered) + 0.5)) - 1)]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def bare_embedding_ms(qs: list[str]) -> dict[str, float]:
-    """Median time to embed one question, with each runtime: the server uses the index's."""
-    from councilqa.config import Settings
-    from councilqa.embedding import OnnxEmbedder, SentenceTransformerEmbedder
-
-    settings = Settings()
-    embedders = {"sentence-transformers": SentenceTransformerEmbedder(settings.model_name)}
-    if (settings.index_dir / "onnx" / "model.onnx").is_file():
-        embedders["onnx"] = OnnxEmbedder(settings.index_dir / "onnx")
-    result = {}
-    for name, embedder in embedders.items():
-        embedder.embed(["warm up"])
-        times = []
-        for q in qs:
-            started = time.perf_counter()
-            embedder.embed([q])
-            times.append((time.perf_counter() - started) * 1000)
-        result[name] = statistics.median(times)
-    return result
-
-
-def in_process_search_ms(qs: list[str]) -> float:
-    """Median time of Searcher.search itself (no HTTP), with the server's query embedder."""
-    from councilqa.retrieval import open_searcher
-
-    from councilqa.config import Settings
-
-    settings = Settings()
-    searcher = open_searcher(settings.index_dir, settings.model_name, 32, settings.search_params())
-    searcher.search("warm up", 10)
+def timed(fn: Any, items: list[str]) -> list[float]:
+    """Seconds each fn(item) took."""
     times = []
-    for q in qs:
+    for item in items:
         started = time.perf_counter()
-        searcher.search(q, 10)
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
-
-
-def start_server(port: int) -> tuple[subprocess.Popen, float]:
-    started = time.perf_counter()
-    proc = subprocess.Popen(
-        CLI + ["serve", "--no-build", "--port", str(port)],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    while time.perf_counter() - started < 120:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return proc, time.perf_counter() - started
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    proc.kill()
-    raise SystemExit("server did not start within 120 s")
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def search_latencies(port: int, qs: list[str]) -> list[float]:
-    times = []
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-        client.post("/search", json={"query": "warm up"})
-        for q in qs:
-            started = time.perf_counter()
-            assert client.post("/search", json={"query": q, "top_k": 10}).status_code == 200
-            times.append((time.perf_counter() - started) * 1000)
+        fn(item)
+        times.append(time.perf_counter() - started)
     return times
 
 
-def throughput(port: int, qs: list[str], clients: int = 8, rounds: int = 2) -> float:
-    work = qs * rounds
+def in_process(settings: Settings, qs: list[str]) -> dict[str, float]:
+    """Bare embedding p50 (as the server embeds, and with onnxruntime's default threads)
+    and Searcher.search p50, in this process."""
+    from councilqa.embedding import OnnxEmbedder
+    from councilqa.service import open_service
 
-    def one(q: str) -> None:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
-            assert client.post("/search", json={"query": q, "top_k": 10}).status_code == 200
+    onnx = settings.index_dir / "onnx"
+    served = OnnxEmbedder(onnx)
+    default = OnnxEmbedder(onnx, threads=0)
+    searcher = open_service(settings).searcher
+    out = {}
+    for name, fn in [
+        ("embedding_ms", lambda q: served.embed([q])),
+        ("embedding_default_threads_ms", lambda q: default.embed([q])),
+        ("search_in_process_ms", lambda q: searcher.search(q, 10)),
+    ]:
+        timed(fn, qs[:10])  # warm up
+        out[name] = median_ms(timed(fn, qs))
+    return out
 
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(port: int, workers: int) -> tuple[subprocess.Popen[bytes], float]:
+    """`councilqa serve` on 127.0.0.1:port, and seconds to its first 200 from /health."""
+    command = [*CLI, "serve", "--no-build", "--host", HOST, "--port", str(port)]
+    if workers != 1:
+        command += ["--workers", str(workers)]
     started = time.perf_counter()
-    with ThreadPoolExecutor(clients) as pool:
-        list(pool.map(one, work))
-    return len(work) / (time.perf_counter() - started)
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while time.perf_counter() - started < 120 and proc.poll() is None:
+        try:
+            if httpx.get(f"http://{HOST}:{port}/health", timeout=1).status_code == 200:
+                return proc, time.perf_counter() - started
+        except httpx.HTTPError:
+            time.sleep(0.02)
+    proc.kill()
+    raise SystemExit("the server did not answer /health within 120 s")
 
 
-def cold_build_s() -> tuple[float, float]:
-    with tempfile.TemporaryDirectory() as tmp:
-        env = dict(os.environ, COUNCILQA_INDEX_DIR=str(Path(tmp) / "index"))
-        started = time.perf_counter()
-        subprocess.run(CLI + ["index"], cwd=ROOT, env=env, check=True, capture_output=True)
-        total = time.perf_counter() - started
-        manifest = json.loads((Path(tmp) / "index" / "manifest.json").read_text())
-    return total, manifest["build_seconds"]
+def check_answers(port: int, qs: list[str]) -> None:
+    """Every question gets 10 passages (the load below only checks status codes)."""
+    with httpx.Client(base_url=f"http://{HOST}:{port}", timeout=30) as client:
+        for q in qs:
+            response = client.post("/search", json={"query": q, "top_k": 10})
+            if response.status_code != 200 or len(response.json()["passages"]) != 10:
+                raise SystemExit(f"/search failed for {q!r}: {response.text[:300]}")
 
 
-def main() -> int:
-    qs = questions()
-    embed_ms = bare_embedding_ms(qs)
-    inproc_ms = in_process_search_ms(qs)
+def served(args: argparse.Namespace, qs: list[str]) -> dict[str, Any]:
+    """Start the server and measure latency, throughput, a soak and memory."""
     port = free_port()
-    proc, startup = start_server(port)
+    proc, start_s = start_server(port, args.workers)
+    requests = search_requests(port, qs)
     try:
-        lat = search_latencies(port, qs)
-        qps = throughput(port, qs)
-        rss = rss_mb(proc.pid)
+        out: dict[str, Any] = {"server_start_s": start_s}
+        check_answers(port, qs)
+        run_load(port, requests, 1, 60, limit=len(qs))  # warm up
+        sequential = run_load(port, requests, 1, 120, limit=len(qs))
+        out |= {"http_p50_ms": sequential.ms(50), "http_p95_ms": sequential.ms(95)}
+        run_load(port, requests, CLIENTS, 3)  # warm up every worker
+        cpu = cpu_s(proc.pid)
+        load = run_load(port, requests, CLIENTS, args.load_seconds)
+        out["throughput_server_cpu_ms_per_request"] = (cpu_s(proc.pid) - cpu) * 1000 / load.requests
+        out |= summary("throughput", load)
+        out["server_rss_mb"] = before = rss_mb(proc.pid)
+        soak = run_load(port, requests, CLIENTS, args.soak_seconds)
+        after = rss_mb(proc.pid)
+        out |= summary("soak", soak) | {"soak_rss_start_mb": before, "soak_rss_end_mb": after}
+        out["soak_rss_change_pct"] = abs(after - before) / before * 100
+        out["soak_seconds"] = soak.seconds
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-    build_total, build_inner = cold_build_s()
-    p50, p95 = statistics.median(lat), percentile(lat, 95)
-    served = embed_ms.get("onnx", embed_ms["sentence-transformers"])  # what the server runs
-    result = {
-        "questions": len(qs),
-        "embedding_ms_p50_sentence_transformers": round(embed_ms["sentence-transformers"], 2),
-        "embedding_ms_p50_onnx": round(embed_ms["onnx"], 2) if "onnx" in embed_ms else None,
-        "search_ms_p50": round(p50, 2),
-        "search_ms_p95": round(p95, 2),
-        "search_p50_over_embedding": round(p50 / served, 2),
-        "in_process_search_ms_p50": round(inproc_ms, 2),
-        "in_process_search_over_embedding": round(inproc_ms / served, 2),
-        "throughput_8_clients_qps": round(qps, 1),
-        "server_startup_s": round(startup, 2),
-        "server_rss_mb": round(rss, 1),
-        "cold_build_process_s": round(build_total, 1),
-        "cold_build_in_process_s": build_inner,
-        "cpus": os.cpu_count(),
+    return out
+
+
+def summary(name: str, load: Load) -> dict[str, Any]:
+    """A load run as flat result fields."""
+    out = {
+        f"{name}_qps": load.qps,
+        f"{name}_requests": load.requests,
+        f"{name}_errors": load.errors,
+        f"{name}_p50_ms": load.ms(50),
+        f"{name}_p95_ms": load.ms(95),
     }
-    targets = {
-        "search_p50_over_embedding": 1.5,
-        "server_startup_s": 3.0,
-        "cold_build_process_s": 60.0,
-        "server_rss_mb": 1536,
+    return out | ({f"{name}_first_error": load.first_error} if load.errors else {})
+
+
+def cold_build(settings: Settings) -> dict[str, Any]:
+    """A fresh `councilqa index` process into a temporary directory."""
+    with tempfile.TemporaryDirectory() as tmp:
+        index = Path(tmp) / "index"
+        env = os.environ | {"COUNCILQA_INDEX_DIR": str(index)}
+        started = time.perf_counter()
+        subprocess.run([*CLI, "index"], cwd=ROOT, env=env, check=True, capture_output=True)
+        total = time.perf_counter() - started
+        manifest = json.loads((index / "manifest.json").read_text())
+    return {"cold_build_process_s": total, "cold_build_in_process_s": manifest["build_seconds"]}
+
+
+def make_report_pdf(path: Path, pages: int = 30) -> int:
+    """A PDF of about `pages` pages (tests/docmaker) of a new report: report 004's text with
+    the sentences of every paragraph in reverse order, so its chunks are new (the same
+    text would reuse every vector by its hash and embed nothing); its pages."""
+    sys.path.insert(0, str(ROOT))
+    make_pdf = importlib.import_module("tests.docmaker").make_pdf  # test code: not type-checked
+
+    text = sorted((ROOT / "corpus").glob("004_*.txt"))[0].read_text(encoding="utf-8")
+    text = "\n\n".join(
+        block
+        if block.lstrip().startswith("#")
+        else " ".join(reversed(re.split(r"(?<=[.!?]) ", block)))
+        for block in text.split("\n\n")
+    )
+    placed = make_pdf(text, path, title="Case studies (bench)", author="councilqa bench")
+    if placed[-1].page > pages:  # cut to the blocks printed on the first `pages` pages
+        keep = [b.text for b in placed if b.page <= pages]
+        placed = make_pdf("\n\n".join(keep), path, title="Case studies (bench)")
+    return placed[-1].page
+
+
+def documents(settings: Settings) -> dict[str, Any]:
+    """PDF extraction speed, and `councilqa add` of that PDF to a copy of corpus + index."""
+    from councilqa.sources import extract
+
+    with tempfile.TemporaryDirectory() as tmp:
+        pdf = Path(tmp) / "sixth_report.pdf"
+        made = make_report_pdf(pdf)
+        started = time.perf_counter()
+        found = extract(pdf)
+        extract_s = time.perf_counter() - started
+        pages = len(found.page_starts) or made
+        corpus, index = Path(tmp) / "corpus", Path(tmp) / "index"
+        shutil.copytree(settings.corpus_dir, corpus)
+        shutil.copytree(settings.index_dir, index)
+        env = os.environ | {"COUNCILQA_CORPUS_DIR": str(corpus), "COUNCILQA_INDEX_DIR": str(index)}
+        command = [*CLI, "add", str(pdf), "--title", "Case studies (bench)", "--year", "2025"]
+        started = time.perf_counter()
+        subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True)
+        add_s = time.perf_counter() - started
+        manifest = json.loads((index / "manifest.json").read_text())
+    return {
+        "pdf_pages": pages,
+        "pdf_extract_s": extract_s,
+        "pdf_pages_per_s": pages / extract_s,
+        "add_report_s": add_s,
+        "add_report_build_s": manifest["build_seconds"],
+        "add_report_chunks_embedded": manifest["embedded"]["new"],
+        "add_report_chunks_reused": manifest["embedded"]["reused"],
+        # chunks of the five unchanged reports embedded again (the step across reports
+        # changed them): the difference between an add costing seconds and a rebuild
+        "add_report_unchanged_chunks_reembedded": sum(
+            manifest["embedded"]["unchanged_reports"].values()
+        ),
     }
+
+
+def table(result: dict[str, Any]) -> str:
+    """The result as aligned lines, each target marked met or MISSED."""
+    lines = []
     for key, value in result.items():
+        if isinstance(value, dict):
+            continue
+        shown = f"{value:.2f}" if isinstance(value, float) else str(value)
         mark = ""
-        if key in targets:
-            mark = "  (target <= {}: {})".format(
-                targets[key],
-                "met" if value <= targets[key] else "MISSED",
-            )
-        print(f"{key:<28} {value}{mark}")
+        if key in TARGETS:
+            target, how = TARGETS[key]
+            ok = value <= target if how == "<=" else value >= target
+            mark = f"  target {how} {target:g}: {'met' if ok else 'MISSED'}"
+        lines.append(f"{key:<36} {shown:>10}{mark}")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    """Run every measure once; print the table and write the JSON result."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
+    parser.add_argument("--load-seconds", type=float, default=10.0)
+    parser.add_argument("--soak-seconds", type=float, default=60.0)
+    parser.add_argument("--quick", action="store_true", help="skip the builds and the PDF")
+    args = parser.parse_args()
+    settings = Settings()
+    qs = questions()
+    result: dict[str, Any] = {"questions": len(qs), "workers": args.workers}
+    result |= in_process(settings, qs)
+    result |= served(args, qs)
+    result["http_p50_over_embedding"] = result["http_p50_ms"] / result["embedding_ms"]
+    result["search_in_process_over_embedding"] = (
+        result["search_in_process_ms"] / result["embedding_ms"]
+    )
+    if not args.quick:
+        result |= cold_build(settings)
+        result |= documents(settings)
+    result |= {"cpus": os.cpu_count(), "load_average": os.getloadavg()}
+    print(table(result))
     out = ROOT / "bench" / "results"
-    out.mkdir(exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     path = out / f"{time.strftime('%Y%m%dT%H%M%S')}.json"
     path.write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {path}")

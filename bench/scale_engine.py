@@ -49,7 +49,7 @@ def windows(width: int = 800) -> list[str]:
 def queries(texts: list[str], n: int = 240) -> list[str]:
     """n spans of 2-8 consecutive words from the real texts."""
     rng = random.Random(3)
-    out = []
+    out: list[str] = []
     while len(out) < n:
         words = rng.choice(texts).split()
         size = rng.randint(2, 8)

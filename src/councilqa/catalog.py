@@ -123,6 +123,7 @@ class Catalog:
         self._text = lru_cache(maxsize=32)(self._read_text)
         try:
             self.reports = tuple(self._reports())
+            self._by_source = {r.source: r for r in self.reports}
             self.initiative_count = self._query("SELECT count(*) FROM initiatives")[0][0]
             self.chunk_count = self._query("SELECT count(*) FROM chunks")[0][0]
         except sqlite3.Error as exc:
@@ -151,7 +152,7 @@ class Catalog:
 
     def report(self, source: str) -> Report:
         """One report's entry; NotFoundError naming where the valid ones are listed."""
-        found = next((r for r in self.reports if r.source == source), None)
+        found = self._by_source.get(source)  # a dict: chunks() asks once per chunk
         if found is None:
             raise NotFoundError(f"no report {source[:200]!r}; see GET /documents")
         return found
@@ -197,10 +198,20 @@ class Catalog:
             list(chunk_ids),
         )
         found = {}
+        texts: dict[str, str] = {}
         for cid, iid, source, start, end in rows:
-            text = self.text(source)[start:end]
+            if source not in texts:
+                texts[source] = self.text(source)
+            text = texts[source][start:end]
             found[cid] = Chunk(cid, iid, source, start, end, text, text)
         return found
+
+    def initiative_ids(self, chunk_ids: Sequence[str]) -> dict[str, str]:
+        """Chunk id -> its initiative's id; unknown ids are left out. Reads no text, unlike
+        `chunks`, which loads the whole text of every report the chunks are in."""
+        marks = ",".join("?" * len(chunk_ids))
+        sql = f"SELECT id, initiative_id FROM chunks WHERE id IN ({marks})"
+        return {row[0]: row[1] for row in self._query(sql, list(chunk_ids))}
 
     def text_hashes(self) -> dict[str, int]:
         """Text hash -> chunk row, for reusing vectors of unchanged chunks in a rebuild."""

@@ -219,8 +219,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     except CouncilQAError as exc:  # serve the last good index; /health says why
         problem = f"corpus/ cannot be indexed: {exc}"
         print(f"councilqa: warning: index not rebuilt: {exc}", file=sys.stderr)
-    app = create_app(settings, corpus_problem=problem)
-    uvicorn.Server(server_config(app, args.host, args.port, log_level="info")).run()
+    if args.workers == 1:
+        app = create_app(settings, corpus_problem=problem)
+        uvicorn.Server(server_config(app, args.host, args.port, log_level="info")).run()
+    else:
+        _serve_workers(args.host, args.port, args.workers)
     return 0
 
 
@@ -229,6 +232,28 @@ def _check_corpus(settings: Settings) -> None:
     from .corpus import load_reports
 
     load_reports(settings.corpus_dir)
+
+
+def _serve_workers(host: str, port: int, workers: int) -> None:
+    """Serve with `workers` processes sharing one listening socket. Each builds its own app
+    from the same environment (so the same settings), opens the index itself and reloads
+    it on its own when a build commits."""
+    import socket
+
+    from uvicorn.supervisors import Multiprocess
+
+    from .api.server import server_config
+
+    config = server_config(
+        "councilqa.api:create_app", host, port, factory=True, workers=workers, log_level="info"
+    )
+    bound = config.bind_socket()
+    # uvicorn binds with protocol 0 and accepted sockets inherit it, so asyncio never sets
+    # TCP_NODELAY on them and every keep-alive response after the first waits ~40 ms for
+    # the client's delayed ACK (uvicorn issue #3149): name the protocol.
+    listener = socket.socket(bound.family, bound.type, socket.IPPROTO_TCP, fileno=bound.detach())
+    listener.set_inheritable(True)
+    Multiprocess(config, sockets=[listener]).run()
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
@@ -244,6 +269,13 @@ def _top_k(text: str) -> int:
     """--top-k's type: a whole number from 1 to 50, with a message that says so."""
     if not text.strip().isdigit() or not 1 <= int(text) <= 50:
         raise argparse.ArgumentTypeError(f"{text[:20]!r} is not a whole number from 1 to 50")
+    return int(text)
+
+
+def _workers(text: str) -> int:
+    """--workers' type: a whole number from 1 to 64."""
+    if not text.strip().isdigit() or not 1 <= int(text) <= 64:
+        raise argparse.ArgumentTypeError(f"{text[:20]!r} is not a whole number from 1 to 64")
     return int(text)
 
 
@@ -301,6 +333,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--no-build", action="store_true", help="do not build a missing index")
+    p.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        metavar="N",
+        help="server processes, each with the index open (about 300 MB each; default 1)",
+    )
     p.set_defaults(func=cmd_serve)
     p = sub.add_parser("eval", help="score retrieval on eval/questions.jsonl")
     p.add_argument("--questions", default="eval/questions.jsonl", help="the gold questions (JSONL)")

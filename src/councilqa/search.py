@@ -116,7 +116,7 @@ class Searcher:
         check_mode(mode)
         resolved = self.resolve(filters or Filters())
         rankings = self.rankings(query, mode, resolved)
-        group_of = {c.id: c.initiative_id for c in self.catalog.chunks(_ids(rankings)).values()}
+        group_of = self.catalog.initiative_ids(_ids(rankings))
         rankings = {n: [(c, s) for c, s in r if c in group_of] for n, r in rankings.items()}
         fused = fuse_groups(rankings, group_of, self.params.rrf_k, self.weights)[:top_k]
         return self._hits(fused, query)

@@ -22,7 +22,7 @@ from .answer import Answerer
 from .catalog import FILE as CATALOG_FILE
 from .catalog import Catalog
 from .config import Settings, llm_config, search_params
-from .embedding import Embedder
+from .embedding import BatchingEmbedder, Embedder
 from .engine import Backend, open_backend
 from .errors import CouncilQAError, IndexLoadError
 from .llm import OpenAIChat
@@ -76,7 +76,8 @@ def open_service(settings: Settings, embedder: Embedder | None = None) -> Servic
     store.verify(index_dir, manifest)
     catalog = Catalog(index_dir / CATALOG_FILE)
     backend = open_engine(index_dir, manifest, settings)
-    embedder = embedder or query_embedder(index_dir, settings.model_name)
+    # Concurrent requests' queries are embedded together (see BatchingEmbedder).
+    embedder = embedder or BatchingEmbedder(query_embedder(index_dir, settings.model_name))
     searcher = Searcher(catalog, backend, embedder, search_params(settings))
     return Service(manifest, catalog, searcher, answerer(settings), stamp)
 

@@ -12,18 +12,18 @@ from ..service import Service, ServiceHolder
 from .errors import UnsupportedMediaType
 
 
-def get_holder(request: Request) -> ServiceHolder:
-    """The holder the lifespan opened."""
+async def get_holder(request: Request) -> ServiceHolder:
+    """The holder the lifespan opened (async: nothing to wait for, so no thread hop)."""
     return request.app.state.holder
 
 
 def get_service(request: Request) -> Service:
     """The service for this request; 503 (IndexLoadError) when no index is usable."""
-    return get_holder(request).current()
+    return request.app.state.holder.current()
 
 
-def get_settings(request: Request) -> Settings:
-    """The app's settings."""
+async def get_settings(request: Request) -> Settings:
+    """The app's settings (async: nothing to wait for, so no thread hop)."""
     return request.app.state.settings
 
 

@@ -6,11 +6,14 @@ import time
 from typing import Any
 
 from fastapi import APIRouter, Depends
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
+from ...config import Settings
 from ...models import Filters
 from ...search import check_query
-from ..deps import ServiceDep, SettingsDep, require_json
+from ...service import ServiceHolder
+from ..deps import HolderDep, ServiceDep, SettingsDep, require_json
 from ..openapi import errors
 from ..schemas import AskRequest, AskResponse, Passage, SearchRequest, SearchResponse, ask_response
 from ..sse import encode
@@ -51,8 +54,15 @@ def _ms(started: float) -> float:
 
 
 @router.post("/search", response_model=SearchResponse)
-def search(body: SearchRequest, service: ServiceDep, settings: SettingsDep) -> SearchResponse:
+async def search(body: SearchRequest, holder: HolderDep, settings: SettingsDep) -> SearchResponse:
     """Ranked initiatives for a question, each cited to its report's exact span."""
+    # One trip to the thread pool for all the blocking work (the service, the search, the
+    # response), rather than one per sync dependency, endpoint and response check.
+    return await run_in_threadpool(_search, body, holder, settings)
+
+
+def _search(body: SearchRequest, holder: ServiceHolder, settings: Settings) -> SearchResponse:
+    service = holder.current()
     started = time.perf_counter()
     query = check_query(body.query, settings.max_query_chars)
     hits = service.searcher.search(query, body.top_k, body.mode, _filters(body))

@@ -34,17 +34,20 @@ _SENTENCE = re.compile(r"[^\n.!?]*(?:[.!?]+[\"'’”)]*|\n|$)")
 
 def tokenize(text: str) -> list[str]:
     """Lower-cased word tokens without stop words, with a light plural stemmer."""
-    tokens = []
-    for token in _WORD.findall(text.lower()):
-        token = token.replace("’", "'").removesuffix("'s")
-        if token in STOP_WORDS:
-            continue
-        if len(token) > 4 and token.endswith("ies"):
-            token = token[:-3] + "y"
-        elif len(token) > 3 and token.endswith("s") and not token.endswith(("ss", "us", "is")):
-            token = token[:-1]
-        tokens.append(token)
-    return tokens
+    return [t for t in map(_normalise, _WORD.findall(text.lower())) if t]
+
+
+@lru_cache(maxsize=200_000)  # the vocabulary is small: a hit per token, not five str ops
+def _normalise(token: str) -> str:
+    """One word as BM25 sees it ("" for a stop word)."""
+    token = token.replace("’", "'").removesuffix("'s")
+    if token in STOP_WORDS:
+        return ""
+    if len(token) > 4 and token.endswith("ies"):
+        return token[:-3] + "y"
+    if len(token) > 3 and token.endswith("s") and not token.endswith(("ss", "us", "is")):
+        return token[:-1]
+    return token
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:

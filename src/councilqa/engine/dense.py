@@ -94,7 +94,8 @@ class DenseRetriever:
             rows, scores = self._index_search(vector, k, allowed)
             if len(rows) < min(k, len(allowed)):  # the graph ran dry inside the filter
                 rows, scores = self.exact(vector, k, allowed)
-        return [(self.ids[r].decode(), float(s)) for r, s in zip(rows, scores, strict=True)]
+        ids = np.asarray(self.ids[rows]).tolist()  # one gather, not a memmap access per row
+        return [(i.decode(), float(s)) for i, s in zip(ids, scores.tolist(), strict=True)]
 
     @property
     def _is_hnsw(self) -> bool:

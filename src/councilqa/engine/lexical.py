@@ -68,7 +68,8 @@ class LexicalRetriever:
             return []
         rows, scores = self.scores(terms, allowed)
         rows, scores = best(rows, scores, k)
-        return [(self.ids[r].decode(), float(s)) for r, s in zip(rows, scores, strict=True)]
+        ids = np.asarray(self.ids[rows]).tolist()  # one gather, not a memmap access per row
+        return [(i.decode(), float(s)) for i, s in zip(ids, scores.tolist(), strict=True)]
 
     def scores(
         self, terms: Sequence[int], allowed: np.ndarray | None

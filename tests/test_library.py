@@ -44,6 +44,22 @@ def empty(tmp_path):
     return make_settings(tmp_path / "corpus", tmp_path / "index")
 
 
+@pytest.fixture()
+def copied(tmp_path, fake_settings):
+    """Settings for private copies of the real corpus and the fake-embedded index."""
+    settings = make_settings(tmp_path / "corpus", tmp_path / "index")
+    shutil.copytree(CORPUS, settings.corpus_dir)
+    shutil.copytree(fake_settings.index_dir, settings.index_dir)
+    return settings
+
+
+def _library_report(path):
+    """A one-initiative Markdown report the corpus does not hold yet."""
+    body = "Leeds City Council opened a new library with study space and a cafe in 2020. " * 5
+    path.write_text(f"# Libraries\n\n## A new library\n\n{body}\n")
+    return path
+
+
 def _add(settings, paths, embedder=None, **overrides):
     return library.add_files(
         settings.corpus_dir,
@@ -73,19 +89,15 @@ def test_one_by_one_equals_all_at_once(empty, fake_settings):
     assert sum(embedder.calls) < 2 * at_once.chunk_count
 
 
-def test_same_file_again_is_skipped_and_embeds_nothing(tmp_path, fake_settings):
-    settings = make_settings(tmp_path / "corpus", tmp_path / "index")
-    shutil.copytree(CORPUS, settings.corpus_dir)
-    shutil.copytree(fake_settings.index_dir, settings.index_dir)
+def test_same_file_again_is_skipped_and_embeds_nothing(tmp_path, copied):
+    settings = copied
     embedder = FakeEmbedder()
     done = _add(settings, [next(CORPUS.glob("000_*.txt"))], embedder)
     assert [d.action for d in done] == ["skip"] and embedder.calls == []
 
 
-def test_a_changed_report_embeds_only_what_changed(tmp_path, fake_settings):
-    settings = make_settings(tmp_path / "corpus", tmp_path / "index")
-    shutil.copytree(CORPUS, settings.corpus_dir)
-    shutil.copytree(fake_settings.index_dir, settings.index_dir)
+def test_a_changed_report_embeds_only_what_changed(tmp_path, copied):
+    settings = copied
     changed = tmp_path / "000_c784534927fe7cd5.txt"
     text = (CORPUS / changed.name).read_text(encoding="utf-8")
     changed.write_text(text.replace("the Liverpool LECCy", "the Liverpool Leccy"), encoding="utf-8")
@@ -100,10 +112,8 @@ def test_a_changed_report_embeds_only_what_changed(tmp_path, fake_settings):
     assert "Liverpool Leccy" in hits[0].passage.text
 
 
-def test_remove_embeds_nothing(tmp_path, fake_settings):
-    settings = make_settings(tmp_path / "corpus", tmp_path / "index")
-    shutil.copytree(CORPUS, settings.corpus_dir)
-    shutil.copytree(fake_settings.index_dir, settings.index_dir)
+def test_remove_embeds_nothing(tmp_path, copied):
+    settings = copied
     embedder = FakeEmbedder()
     source = "002_974d198bda548210.txt"
     library.remove(
@@ -156,11 +166,9 @@ def _listing(folder):
 
 @pytest.mark.parametrize(("name", "make", "reason"), BAD_FILES, ids=[b[0] for b in BAD_FILES])
 def test_bad_files_are_refused_and_lose_nothing(
-    tmp_path, fake_settings, monkeypatch, capsys, name, make, reason
+    tmp_path, copied, monkeypatch, capsys, name, make, reason
 ):
-    settings = make_settings(tmp_path / "corpus", tmp_path / "index")
-    shutil.copytree(CORPUS, settings.corpus_dir)
-    shutil.copytree(fake_settings.index_dir, settings.index_dir)
+    settings = copied
     before = (settings.index_dir / "manifest.json").read_bytes()
     corpus_before = _listing(settings.corpus_dir)
     path = tmp_path / name
@@ -179,14 +187,10 @@ def test_bad_files_are_refused_and_lose_nothing(
     open_service(settings, FakeEmbedder())  # the previous index still opens
 
 
-def test_a_failed_build_puts_the_corpus_back(tmp_path, fake_settings):
-    settings = make_settings(tmp_path / "corpus", tmp_path / "index")
-    shutil.copytree(CORPUS, settings.corpus_dir)
-    shutil.copytree(fake_settings.index_dir, settings.index_dir)
+def test_a_failed_build_puts_the_corpus_back(tmp_path, copied):
+    settings = copied
     manifest = (settings.corpus_dir / "manifest.json").read_bytes()
-    new = tmp_path / "extra.md"
-    body = "Leeds City Council opened a new library with study space and a cafe in 2020. " * 5
-    new.write_text(f"# Libraries\n\n## A new library\n\n{body}\n")
+    new = _library_report(tmp_path / "extra.md")
 
     class Failing(FakeEmbedder):
         def embed(self, texts):
@@ -225,7 +229,7 @@ library.add_files(settings.corpus_dir, settings.index_dir, build_config(settings
 """
 
 
-def test_a_killed_add_leaves_the_index_serving_and_no_stray_folder(tmp_path, fake_settings):
+def test_a_killed_add_leaves_the_index_serving_and_no_stray_folder(tmp_path, copied):
     import os
     import signal
     import subprocess
@@ -236,13 +240,9 @@ def test_a_killed_add_leaves_the_index_serving_and_no_stray_folder(tmp_path, fak
 
     from .conftest import ROOT
 
-    settings = make_settings(tmp_path / "corpus", tmp_path / "index")
-    shutil.copytree(CORPUS, settings.corpus_dir)
-    shutil.copytree(fake_settings.index_dir, settings.index_dir)
+    settings = copied
     before = (settings.index_dir / "manifest.json").read_bytes()
-    new = tmp_path / "extra.md"
-    body = "Leeds City Council opened a new library with study space and a cafe in 2020. " * 5
-    new.write_text(f"# Libraries\n\n## A new library\n\n{body}\n")
+    new = _library_report(tmp_path / "extra.md")
     code = KILLED_ADD.format(
         root=str(ROOT), corpus=str(settings.corpus_dir), index=str(settings.index_dir), new=str(new)
     )

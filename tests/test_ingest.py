@@ -233,3 +233,13 @@ def test_blocks_keep_exact_offsets():
     text = "  A heading\n\nBody line one\nline two  \n\n\u00a0\n"
     blocks = split_blocks(text)
     assert [text[b.start : b.end] for b in blocks] == ["A heading", "Body line one\nline two"]
+
+
+def test_a_bracketed_affiliation_labels_nothing():
+    """ "Cllr Peter Box (Wakefield)" says where a person sits, not who did the thing."""
+    text = (
+        "## Cllr Peter Box (Wakefield) Economy & Transport\n\n"
+        + "The board pressed ministers on rail franchising and bus regulation for the regions. " * 4
+    )
+    items = parse_report("r.md", text, {"wakefield": "Wakefield Council"})
+    assert items and all("Wakefield Council" not in i.councils for i in items)

@@ -40,8 +40,12 @@ from .layout import (
 )
 from .models import Initiative, Span
 
-PARSER_VERSION = "3"
+PARSER_VERSION = "4"
 
+# "Cllr Jane Smith (Dudley)": a person, then the council they sit on, in brackets.
+_AFFILIATION = re.compile(
+    r"\b((?:Cllr|Councillor|Mayor)\.?(?:\s+[A-Z][\w'’-]+){1,3})\s*\([^()]{1,80}\)"
+)
 _NUMBERED = re.compile(r"^(\d{1,3})\s+(?=[A-Z])")
 ALPHABET_RESTART = 4  # letters an entrant must sort before the last to restart a shortlist
 EXAMPLE_WORDS = 40  # a new example names its council within its first sentence or two
@@ -214,10 +218,12 @@ def _only_councils(text: str) -> bool:
 
 def _councils(draft: _Draft, gazetteer: dict[str, str]) -> list[str]:
     """Councils the item's headings and first paragraph name, and those its other
-    paragraphs open with; failing those, known places its headings or opening name."""
+    paragraphs open with; failing those, known places its headings or opening name.
+    A councillor's affiliation in brackets ("Cllr A Smith (Dudley)") names where a person
+    sits, not who did the thing, so it labels nothing."""
     found: list[str] = []
-    heads = [h.clean for h in draft.headings]
-    texts = heads + [draft.body[0].clean]
+    heads = [_AFFILIATION.sub(r"\1", h.clean) for h in draft.headings]
+    texts = heads + [_AFFILIATION.sub(r"\1", draft.body[0].clean)]
     texts += [" ".join(b.clean.split()[:12]) for b in draft.body[1:]]
     for text in texts:
         found += [c for c in find_councils(text) if c not in found]

@@ -149,9 +149,14 @@ def test_passage_is_the_whole_initiative_when_short(searcher):
 
 def test_section_ranking_only_for_award_category_questions(searcher):
     category = "Which entries were shortlisted for Climate Response?"
-    assert searcher.section_ranking(category, searcher.embedder.embed([category])[0], Filters())
+    assert searcher.named_rankings(category, searcher.embedder.embed([category])[0], Filters())[
+        "section"
+    ]
     plain = "How are councils planning their climate response?"
-    assert searcher.section_ranking(plain, searcher.embedder.embed([plain])[0], Filters()) == []
+    assert (
+        searcher.named_rankings(plain, searcher.embedder.embed([plain])[0], Filters())["section"]
+        == []
+    )
     hits = searcher.search(category, 5)
     assert all(h.initiative.section == "Climate Response" for h in hits)
     assert all(h.scores["section_rank"] for h in hits)

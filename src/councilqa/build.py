@@ -149,11 +149,8 @@ def _extract(
 
 
 def _paged(item: Initiative, page_starts: tuple[int, ...]) -> Initiative:
-    first, last = (
-        sources.page_of(page_starts, item.start),
-        sources.page_of(page_starts, item.end - 1),
-    )
-    return replace(item, pages=(first, last)) if first and last else item
+    pages = sources.page_range(page_starts, item.start, item.end)
+    return replace(item, pages=pages) if pages else item
 
 
 def _chunks(
@@ -240,7 +237,7 @@ def _write(
     """Write every file of the new index into `target`; returns the manifest (no files yet)."""
     rows = [(r, *extracted[r.source]) for r in reports]
     texts = {r.source: extracted[r.source][0] for r in reports}
-    _, terms = document_frequencies(_initiative_text(i, texts) for i in initiatives)
+    _, terms = document_frequencies(i.full_text(texts[i.source]) for i in initiatives)
     write_catalog(target / CATALOG_FILE, rows, initiatives, zip(chunks, hashes, strict=True), terms)
     np.save(target / "vectors.npy", vectors)
     (target / "files").mkdir()
@@ -255,11 +252,6 @@ def _write(
         "backend_info": backend,
         "versions": _versions(),
     }
-
-
-def _initiative_text(item: Initiative, texts: dict[str, str]) -> str:
-    text = texts[item.source]
-    return " ".join([item.title, *(text[s.start : s.end] for s in item.spans)])
 
 
 def _build_backend(

@@ -13,13 +13,12 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict
 from functools import lru_cache
 from pathlib import Path
 
 from .errors import IndexLoadError, NotFoundError
 from .models import Chunk, Initiative, Report, Span
-from .sources import page_of
+from .sources import page_range
 
 FILE = "catalog.sqlite"
 _SCHEMA = """
@@ -133,6 +132,11 @@ class Catalog:
         with self._lock:
             return self._conn.execute(sql, params).fetchall()
 
+    def _where_in(self, select: str, column: str, values: Sequence[str]) -> list[sqlite3.Row]:
+        """`select` rows whose `column` is one of `values` (bound parameters, never text)."""
+        marks = ",".join("?" * len(values))
+        return self._query(f"{select} WHERE {column} IN ({marks})", list(values))
+
     def _reports(self) -> Iterator[Report]:
         rows = self._query(
             "SELECT source, title, publisher, year, sha256, format, pages FROM reports "
@@ -166,8 +170,7 @@ class Catalog:
 
     def initiatives(self, ids: Sequence[str]) -> dict[str, Initiative]:
         """Initiatives by id; unknown ids are left out."""
-        marks = ",".join("?" * len(ids))
-        rows = self._query(f"SELECT * FROM initiatives WHERE id IN ({marks})", list(ids))
+        rows = self._where_in("SELECT * FROM initiatives", "id", ids)
         return {row["id"]: _initiative(row) for row in rows}
 
     def text(self, source: str) -> str:
@@ -182,9 +185,7 @@ class Catalog:
 
     def page_range(self, source: str, start: int, end: int) -> tuple[int, int] | None:
         """First and last page of text[start:end], or None for unpaged reports."""
-        starts = self.page_starts(source)
-        first, last = page_of(starts, start), page_of(starts, max(start, end - 1))
-        return (first, last) if first and last else None
+        return page_range(self.page_starts(source), start, end)
 
     def _read_text(self, source: str) -> tuple[str, tuple[int, ...]]:
         row = self._query("SELECT text, page_starts FROM reports WHERE source = ?", (source,))[0]
@@ -192,10 +193,8 @@ class Catalog:
 
     def chunks(self, chunk_ids: Sequence[str]) -> dict[str, Chunk]:
         """Chunks by id (text filled from the report's text); unknown ids are left out."""
-        marks = ",".join("?" * len(chunk_ids))
-        rows = self._query(
-            f'SELECT id, initiative_id, source, start, "end" FROM chunks WHERE id IN ({marks})',
-            list(chunk_ids),
+        rows = self._where_in(
+            'SELECT id, initiative_id, source, start, "end" FROM chunks', "id", chunk_ids
         )
         found = {}
         texts: dict[str, str] = {}
@@ -209,9 +208,8 @@ class Catalog:
     def initiative_ids(self, chunk_ids: Sequence[str]) -> dict[str, str]:
         """Chunk id -> its initiative's id; unknown ids are left out. Reads no text, unlike
         `chunks`, which loads the whole text of every report the chunks are in."""
-        marks = ",".join("?" * len(chunk_ids))
-        sql = f"SELECT id, initiative_id FROM chunks WHERE id IN ({marks})"
-        return {row[0]: row[1] for row in self._query(sql, list(chunk_ids))}
+        rows = self._where_in("SELECT id, initiative_id FROM chunks", "id", chunk_ids)
+        return {row[0]: row[1] for row in rows}
 
     def text_hashes(self) -> dict[str, int]:
         """Text hash -> chunk row, for reusing vectors of unchanged chunks in a rebuild."""
@@ -229,14 +227,12 @@ class Catalog:
 
     def term_counts(self, terms: Sequence[str]) -> dict[str, int]:
         """How many initiatives each of `terms` occurs in (absent terms are left out)."""
-        marks = ",".join("?" * len(terms))
-        rows = self._query(f"SELECT term, df FROM terms WHERE term IN ({marks})", list(terms))
+        rows = self._where_in("SELECT term, df FROM terms", "term", terms)
         return {r[0]: r[1] for r in rows}
 
     def initiative_text(self, item: Initiative) -> str:
         """An initiative's title and the text of all its spans (what term statistics read)."""
-        text = self.text(item.source)
-        return " ".join([item.title, *(text[s.start : s.end] for s in item.spans)])
+        return item.full_text(self.text(item.source))
 
     def initiative_counts(self) -> dict[str, int]:
         """Report source -> how many initiatives it was split into."""
@@ -246,8 +242,3 @@ class Catalog:
     def sections(self) -> list[str]:
         """Every section name, sorted."""
         return [r[0] for r in self._query("SELECT name FROM sections ORDER BY name")]
-
-
-def report_dict(report: Report) -> dict:
-    """A report entry as plain data (for manifests and JSON)."""
-    return asdict(report)

@@ -55,6 +55,10 @@ class Initiative:
         """Offset just past the last character of the initiative in its source."""
         return self.spans[-1].end
 
+    def full_text(self, source_text: str) -> str:
+        """Its title and the text of every span: what term statistics read of it."""
+        return " ".join([self.title, *(source_text[s.start : s.end] for s in self.spans)])
+
 
 @dataclass(frozen=True)
 class Chunk:

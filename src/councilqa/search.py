@@ -143,8 +143,7 @@ class Searcher:
         if mode in ("hybrid", "dense"):
             found["dense"] = self.backend.dense.search(query, vector, filters, k)
         if mode == "hybrid":
-            found["named"] = self.named_ranking(query, vector, filters)
-            found["section"] = self.section_ranking(query, vector, filters)
+            found |= self.named_rankings(query, vector, filters)
         return found
 
     def mentions(self, query: str) -> tuple[list[str], list[str]]:
@@ -159,35 +158,30 @@ class Searcher:
         ]
         return places, sections
 
-    def named_ranking(
+    def named_rankings(
         self, query: str, vector: np.ndarray | None, filters: Filters
-    ) -> list[tuple[str, float]]:
-        """Chunks of the councils or sections the query names, by dense score over all of
-        their chunks: a third ranking, so "what has Southwark done…" or "entries
-        shortlisted for Climate Response" favour that council's or section's initiatives."""
-        places, sections = self.mentions(query)
-        found: list[tuple[str, float]] = []
-        k = self.params.candidates
-        if places:
-            found += self.backend.dense.search(query, vector, _narrow(filters, councils=places), k)
-        if sections:
-            found += self.backend.dense.search(
-                query, vector, _narrow(filters, sections=sections), k
-            )
-        return sorted(dict(found).items(), key=lambda pair: -pair[1])
+    ) -> dict[str, Ranking]:
+        """Rankings for what the query names, each by dense score over all chunks of it.
 
-    def section_ranking(
+        "named": chunks of the councils or sections the query names, so "what has
+        Southwark done…" favours Southwark's initiatives. "section": for award-category
+        questions only ("shortlisted for Climate Response", "entries in the Environmental
+        Services category"), the named section's chunks again, as a heavier ranking: every
+        entry of the category answers them, and a section word in an ordinary question
+        changes nothing there. Each dense search runs once, shared by both rankings."""
+        places, sections = self.mentions(query)
+        by_place = self._dense(query, vector, _narrow(filters, councils=places)) if places else []
+        by_section = (
+            self._dense(query, vector, _narrow(filters, sections=sections)) if sections else []
+        )
+        named = sorted(dict(by_place + by_section).items(), key=lambda pair: -pair[1])
+        category = by_section if _CATEGORY_CUE.search(query) else []
+        return {"named": named, "section": category}
+
+    def _dense(
         self, query: str, vector: np.ndarray | None, filters: Filters
     ) -> list[tuple[str, float]]:
-        """For award-category questions ("shortlisted for Climate Response", "entries in
-        the Environmental Services category"), the named section's chunks by dense score:
-        a fourth, heavier ranking, since every entry of the category answers them. Empty
-        for other questions, so a section word in an ordinary question changes nothing."""
-        _, sections = self.mentions(query)
-        if not sections or not _CATEGORY_CUE.search(query):
-            return []
-        narrowed = _narrow(filters, sections=sections)
-        return list(self.backend.dense.search(query, vector, narrowed, self.params.candidates))
+        return list(self.backend.dense.search(query, vector, filters, self.params.candidates))
 
     def _hits(self, fused: list[Fused], query: str) -> list[Hit]:
         items = self.catalog.initiatives([f.group for f in fused])

@@ -47,6 +47,14 @@ def page_of(page_starts: tuple[int, ...] | list[int], offset: int) -> int | None
     return max(1, bisect.bisect_right(page_starts, offset))
 
 
+def page_range(
+    page_starts: tuple[int, ...] | list[int], start: int, end: int
+) -> tuple[int, int] | None:
+    """First and last page of the span [start, end), or None for unpaged text."""
+    first, last = page_of(page_starts, start), page_of(page_starts, max(start, end - 1))
+    return (first, last) if first and last else None
+
+
 class Source(Protocol):
     """Anything that turns a report file into an `Extracted`; raises SourceError naming
     the file and the reason when it cannot (encrypted, empty, no text layer, corrupt…)."""

@@ -114,9 +114,9 @@ def entry_for(path: Path, extracted: Extracted, sha256: str, overrides: dict[str
     )
 
 
-def place_file(corpus_dir: Path, path: Path, report: Report) -> list[Report]:
-    """Copy `path` into corpus/ (unless it is there already) and record its entry; returns
-    the new list of reports. The copy is written beside and renamed, so it is whole."""
+def place_file(corpus_dir: Path, path: Path, report: Report) -> None:
+    """Copy `path` into corpus/ (unless it is there already) and record its entry. The copy
+    is written beside and renamed, so it is whole."""
     target = corpus_dir / report.source
     if path.resolve() != target.resolve():
         tmp = corpus_dir / f".{report.source}.tmp"
@@ -125,7 +125,6 @@ def place_file(corpus_dir: Path, path: Path, report: Report) -> list[Report]:
     reports = [r for r in read_manifest(corpus_dir) if r.source != report.source]
     reports.append(report)
     write_manifest(corpus_dir, reports)
-    return reports
 
 
 def remove_report(corpus_dir: Path, source: str) -> Report:

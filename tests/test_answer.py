@@ -283,10 +283,20 @@ def test_abstention_model_catches_a_near_topic_question(searcher, service):
     # A tourist tax is on no page; its generic words (visitors, overnight) are.
     model = service.answerer.model
     assert model.features and 0 < model.threshold < 1
-    hits = searcher.search("Which councils charge visitors an overnight tourist tax?", 10)
-    p = model.p_answerable(question_features([h.scores for h in hits]))
-    assert 0 <= p <= 1
-    assert should_abstain([], 0.4, model) == (True, "no passage matched the question")
-    assert should_abstain(searcher.search(ENERGY, 10), 0.4, model) == (False, "")
+    tourist = "Which councils charge visitors an overnight tourist tax?"
+    p = model.p_answerable(
+        question_features(tourist, [h.scores for h in searcher.search(tourist, 10)])
+    )
+    assert 0 <= p < model.threshold
+    abstain, reason = should_abstain(tourist, searcher.search(tourist, 10), 0.3, model)
+    assert abstain and "distinctive words" in reason
+    assert should_abstain(ENERGY, [], 0.3, model) == (True, "no passage matched the question")
+    assert should_abstain(ENERGY, searcher.search(ENERGY, 10), 0.3, model) == (False, "")
     # BM25-only hits carry no cosine: the model (fitted on hybrid) is not applied.
-    assert should_abstain(searcher.search(ENERGY, 10, "bm25"), 0.4, model) == (False, "")
+    assert should_abstain(ENERGY, searcher.search(ENERGY, 10, "bm25"), 0.3, model) == (False, "")
+
+
+def test_an_off_topic_question_abstains_on_the_cosine_floor(searcher, service):
+    query = "What is the boiling point of tungsten?"
+    abstain, reason = should_abstain(query, searcher.search(query, 10), 0.3, None)
+    assert abstain and "weak match" in reason

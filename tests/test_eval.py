@@ -153,3 +153,10 @@ def hybrid_summary(searcher, service):
 
 def test_list_councils_floor(hybrid_summary):
     assert hybrid_summary["list_council_recall"] >= FLOOR["hybrid"]["list_council_recall"] - 0.05
+
+
+def test_abstention_floor(hybrid_summary):
+    """Near-topic unanswerable questions abstain; answerable ones almost never do."""
+    floor = FLOOR["hybrid"]
+    assert hybrid_summary["abstain_unanswerable"] >= floor["abstain_unanswerable"] - 0.07
+    assert hybrid_summary["abstain_answerable"] <= floor["abstain_answerable"] + 0.025

@@ -55,9 +55,12 @@ def test_question_features():
             "dense_rank": 1,
         },
     ]
-    f = question_features(scores)
-    assert f == {"dense": 0.6, "coverage": 0.9, "missing": 0.4, "phrase": 0.2, "agree": 0.2}
-    assert question_features([])["missing"] == 1.0
+    f = question_features("Which councils run municipal energy companies?", scores)
+    assert f == {
+        "dense": 0.6, "coverage": 0.9, "missing": 0.4, "phrase": 0.2, "agree": 0.2,
+        "n_terms": 4.0,  # run, municipal, energy, company: "which councils" is generic
+    }  # fmt: skip
+    assert question_features("", [])["missing"] == 1.0
 
 
 def test_abstain_model_loads_and_scores():

@@ -31,7 +31,7 @@ def load_prompt(name: str) -> str:
 
 
 def should_abstain(
-    hits: Sequence[Hit], min_dense: float, model: AbstainModel | None = None
+    query: str, hits: Sequence[Hit], min_dense: float, model: AbstainModel | None = None
 ) -> tuple[bool, str]:
     """Abstain when nothing was found, when the best passage is semantically far from the
     question (its cosine below `min_dense`), or when the abstention model (support.py,
@@ -45,7 +45,7 @@ def should_abstain(
             "the reports may not cover this"
         )
     if model is not None and _hybrid(hits):
-        p = model.p_answerable(question_features([h.scores for h in hits[:10]]))
+        p = model.p_answerable(question_features(query, [h.scores for h in hits[:10]]))
         if p < model.threshold:
             return True, (
                 f"the passages hold few of the question's distinctive words (support "
@@ -223,7 +223,7 @@ class Answerer:
 
     def extractive(self, query: str, hits: Sequence[Hit]) -> Answer:
         """The offline answer: a council list for "which councils" questions, else quotes."""
-        abstain, reason = should_abstain(hits, self.min_dense, self.model)
+        abstain, reason = should_abstain(query, hits, self.min_dense, self.model)
         groups = council_groups(hits, query)
         if abstain:
             return Answer(ABSTAIN_TEXT, (), tuple(hits), groups, True, reason)

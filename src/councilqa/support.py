@@ -94,10 +94,14 @@ class TermStats:
         }
 
 
-def question_features(scores: Sequence[Mapping[str, float | int | None]]) -> dict[str, float]:
+def question_features(
+    query: str, scores: Sequence[Mapping[str, float | int | None]]
+) -> dict[str, float]:
     """Per-question signals from the top hits' scores: best dense cosine, best coverage,
-    the smallest `missing` (does any hit hold every rare term?), best phrase share, and
-    agreement between BM25 and dense (share of the top 5 both rank in their top 10)."""
+    the smallest `missing` (does any hit hold every rare term?), best phrase share,
+    agreement between BM25 and dense (share of the top 5 both rank in their top 10), and
+    how many content terms the question has (`n_terms`: a long, detailed question that a
+    passage paraphrases covers fewer of its words than a short one the reports answer)."""
 
     def best(name: str, worst: float = 0.0) -> float:
         return max((float(v) for s in scores if (v := s.get(name)) is not None), default=worst)
@@ -114,6 +118,7 @@ def question_features(scores: Sequence[Mapping[str, float | int | None]]) -> dic
         ),  # fmt: skip
         "phrase": best("phrase"),
         "agree": agree / 5,
+        "n_terms": float(len(query_terms(query))),
     }
 
 

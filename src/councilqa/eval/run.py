@@ -163,13 +163,24 @@ def _report(name: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
     print(format_table(name, summary))
     for split, s in splits.items():
         if s["n"]:
-            o = s["overall"]
-            print(
-                f"  {split}: recall@10 {o['recall@10']:.3f}, mrr@10 {o['mrr@10']:.3f}, "
-                f"ndcg@10 {o['ndcg@10']:.3f} (n={s['n']})"
-            )
+            print(f"  {split}: {_split_line(s)}")
     print()
     return {"summary": summary, "by_split": splits, "rows": rows}
+
+
+def _split_line(s: dict[str, Any]) -> str:
+    """One split's headline figures, with its abstention when the run has answers."""
+    o = s["overall"]
+    line = (
+        f"hit@5 {o['hit@5']:.3f}, recall@10 {o['recall@10']:.3f}, mrr@10 {o['mrr@10']:.3f}, "
+        f"ndcg@10 {o['ndcg@10']:.3f} (n={s['n']})"
+    )
+    if s.get("abstain_unanswerable") is not None:
+        line += (
+            f"; abstained: {s['abstain_unanswerable']:.0%} of unanswerable, "
+            f"{s['abstain_answerable']:.0%} of answerable"
+        )
+    return line
 
 
 def _print_worst(mode: str, rows: list[dict[str, Any]]) -> None:

@@ -2,7 +2,7 @@
 
 Usage: PYTHONPATH=src python eval/fit_abstain.py [--write]
 
-For every gold question: the top 10 hybrid hits with the current settings, their
+For every gold question: the top 10 hybrid hits an answer is built from, their
 per-question signals (`support.question_features`), and whether it is answerable.
 1. Feature choice (dev only): every subset of up to four signals and two regularisation
    strengths; each is scored by stratified 4-fold cross-validation on dev, repeated with
@@ -44,7 +44,7 @@ def collect() -> tuple[list[dict[str, float]], np.ndarray, np.ndarray]:
     questions = load_questions(Path("eval/questions.jsonl"), service.catalog.text)
     feats = []
     for q in questions:
-        hits = service.searcher.search(q.question, 10, "hybrid")
+        hits = service.searcher.answer_hits(q.question, 10, "hybrid")[:10]
         feats.append(question_features(q.question, [h.scores for h in hits]))
     answerable = np.array([q.kind != "unanswerable" for q in questions])
     return feats, answerable, np.array([q.split == "dev" for q in questions])

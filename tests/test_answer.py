@@ -252,7 +252,7 @@ def test_plain_drops_markup():
 
 def test_extractive_answer_quotes_no_markup(searcher, service):
     query = "How is Liverpool making energy cheaper?"
-    answer = service.answerer.extractive(query, searcher.search(query, 5))
+    answer = service.answerer.extractive(query, searcher.answer_hits(query, 5))
     assert "**" not in answer.text and "###" not in answer.text
 
 
@@ -266,8 +266,9 @@ def test_list_answer_is_exhaustive_and_counted(searcher, service):
     cited = {c.n for c in answer.citations}
     assert cited and max(cited) <= len(answer.hits)  # every [n] resolves to answer.hits
     assert all(on_topic(answer.hits[n - 1]) for n in cited)
-    assert searcher.answer_hits("What did Southwark do?", 5) == searcher.search(
-        "What did Southwark do?", 5
+    southwark = "What did Southwark do?"  # not a list question: the top 5, with support
+    assert searcher.answer_hits(southwark, 5) == searcher.supported(
+        southwark, searcher.search(southwark, 5)
     )
 
 
@@ -285,15 +286,18 @@ def test_abstention_model_catches_a_near_topic_question(searcher, service):
     assert model.features and 0 < model.threshold < 1
     tourist = "Which councils charge visitors an overnight tourist tax?"
     p = model.p_answerable(
-        question_features(tourist, [h.scores for h in searcher.search(tourist, 10)])
+        question_features(tourist, [h.scores for h in searcher.answer_hits(tourist, 10)])
     )
     assert 0 <= p < model.threshold
-    abstain, reason = should_abstain(tourist, searcher.search(tourist, 10), 0.3, model)
+    abstain, reason = should_abstain(tourist, searcher.answer_hits(tourist, 10), 0.3, model)
     assert abstain and "distinctive words" in reason
     assert should_abstain(ENERGY, [], 0.3, model) == (True, "no passage matched the question")
-    assert should_abstain(ENERGY, searcher.search(ENERGY, 10), 0.3, model) == (False, "")
+    assert should_abstain(ENERGY, searcher.answer_hits(ENERGY, 10), 0.3, model) == (False, "")
     # BM25-only hits carry no cosine: the model (fitted on hybrid) is not applied.
-    assert should_abstain(ENERGY, searcher.search(ENERGY, 10, "bm25"), 0.3, model) == (False, "")
+    assert should_abstain(ENERGY, searcher.answer_hits(ENERGY, 10, "bm25"), 0.3, model) == (
+        False,
+        "",
+    )
 
 
 def test_an_off_topic_question_abstains_on_the_cosine_floor(searcher, service):

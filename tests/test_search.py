@@ -1,12 +1,14 @@
 """The search pipeline: modes, scores that explain the ranking, one result per initiative,
 filters before fusion, named councils, passages and highlights, and bad input."""
 
+import re
+
 import pytest
 
 from councilqa.errors import QueryError
 from councilqa.models import Filters
 from councilqa.search import check_query
-from councilqa.text import tokenize
+from councilqa.text import sentence_spans, term_stems, tokenize
 
 from .conftest import source_text
 
@@ -17,6 +19,18 @@ def test_tokenize():
     ]  # fmt: skip
     assert tokenize("") == [] and tokenize("the of and") == []
     assert tokenize("£5m for Lambeth’s") == ["£5m", "lambeth"]
+
+
+def test_term_stems_are_in_every_word_that_tokenizes_to_a_term(service):
+    """Highlights skip sentences holding no stem: every word of every report whose token
+    is a wanted term must hold its stem (plurals, possessives, curly apostrophes, case)."""
+    for source in service.searcher.sources:
+        text = service.catalog.text(source)
+        for word in set(re.findall(r"\S+", text)):
+            low = word.lower().replace("’", "'")
+            for term in tokenize(word):
+                assert any(stem in low for stem in term_stems([term])), (term, word)
+    assert term_stems(["company", "tax"]) in (("compan", "tax"), ("tax", "compan"))
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
@@ -162,7 +176,29 @@ def test_section_ranking_only_for_award_category_questions(searcher):
     assert all(h.scores["section_rank"] for h in hits)
 
 
-def test_hits_carry_support_scores(searcher):
-    hit = searcher.search("Liverpool energy company", 1)[0]
+def test_answer_hits_carry_support_scores(searcher, service):
+    """Only answers need support (council lists, abstention): /search leaves it out."""
+    query = "Liverpool energy company"
+    assert "coverage" not in searcher.search(query, 1)[0].scores
+    hit = searcher.answer_hits(query, 1)[0]
     assert 0 < hit.scores["coverage"] <= 1 and 0 <= hit.scores["phrase"] <= 1
     assert 0 <= hit.scores["missing"] <= 1
+    full_text = service.catalog.initiative_text(hit.initiative)
+    assert {k: hit.scores[k] for k in ("coverage", "missing", "phrase")} == searcher.stats.support(
+        query, tokenize(full_text)
+    )
+
+
+@pytest.mark.parametrize("query", ["Liverpool energy company", "companies' apprenticeships", "y"])
+def test_highlights_equal_tokenizing_every_sentence(searcher, service, query):
+    """The term filter only skips work: highlights match tokenizing every sentence."""
+    terms = set(tokenize(query))
+    for hit in searcher.search(query, 10):
+        p, text = hit.passage, service.catalog.text(hit.passage.source)
+        chunk = service.catalog.chunks([hit.chunk_id])[hit.chunk_id]
+        want = []
+        for s, e in sentence_spans(text, p.start, p.end):
+            in_chunk = s < chunk.end and e > chunk.start
+            if len(terms & set(tokenize(text[s:e]))) >= (1 if in_chunk else min(2, len(terms))):
+                want.append((s, e))
+        assert [(m.start, m.end) for m in p.highlights] == want

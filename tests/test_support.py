@@ -12,6 +12,7 @@ from councilqa.support import (
     query_terms,
     question_features,
 )
+from councilqa.text import tokenize
 
 DOCS = ["energy company in Liverpool", "energy grant fund", "bus company", "parks and trees"]
 
@@ -26,14 +27,18 @@ def test_support_by_hand():
     stats = TermStats(n, lambda terms: {t: df[t] for t in terms if t in df})
     assert stats.n == 4 and stats.df("energy") == 2 and stats.df("absent") == 0
     assert stats.idf("energy") == pytest.approx(math.log(5 / 2.5))
-    s = stats.support("energy company", "energy company in Liverpool")
+    s = stats.support("energy company", tokenize("energy company in Liverpool"))
     assert s == {"coverage": 1.0, "missing": 0.0, "phrase": 1.0}
-    s = stats.support("energy company", "energy grant fund")
+    s = stats.support("energy company", tokenize("energy grant fund"))
     assert s["coverage"] == pytest.approx(0.5) and s["phrase"] == 0.0
     assert 0 < s["missing"] < 1
-    s = stats.support("tourist tax", "energy grant fund")  # terms in no document
+    s = stats.support("tourist tax", tokenize("energy grant fund"))  # terms in no document
     assert s["coverage"] == 0.0 and s["missing"] == 1.0
-    assert stats.support("", "anything") == {"coverage": 0.0, "missing": 0.0, "phrase": 0.0}
+    assert stats.support("", tokenize("anything")) == {
+        "coverage": 0.0,
+        "missing": 0.0,
+        "phrase": 0.0,
+    }
 
 
 def test_question_features():

@@ -10,8 +10,8 @@ chunk is (initiative, start, end) into its report's text, read for the top k onl
 from __future__ import annotations
 
 import json
+import queue
 import sqlite3
-import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -103,22 +103,31 @@ def _initiative(row: sqlite3.Row) -> Initiative:
     )
 
 
+CONNECTIONS = 4  # concurrent readers; a fifth request waits for a free one
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    """A read-only connection to an immutable catalogue, usable from any thread."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
 class Catalog:
     """Read-only access to an index's catalogue; safe to share between threads.
 
-    One connection, opened at once and serialised by a lock: it stays valid after a newer
-    index is swapped in and this one's files are removed (POSIX keeps an open file), so
-    requests in flight finish on the index they started with."""
+    A few connections, all opened at once, each used by one thread at a time (requests run
+    in a thread pool, and SQLite reads in parallel without the GIL): they stay valid after
+    a newer index is swapped in and this one's files are removed (POSIX keeps an open
+    file), so requests in flight finish on the index they started with."""
 
     def __init__(self, path: Path) -> None:
         if not path.is_file():
             raise IndexLoadError(f"{path} is missing: run `councilqa index` to rebuild")
         self.path = path
-        self._lock = threading.Lock()
-        self._conn = sqlite3.connect(
-            f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False
-        )
-        self._conn.row_factory = sqlite3.Row
+        self._pool: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
+        for _ in range(CONNECTIONS):
+            self._pool.put(_connect(path))
         self._text = lru_cache(maxsize=32)(self._read_text)
         try:
             self.reports = tuple(self._reports())
@@ -129,8 +138,11 @@ class Catalog:
             raise IndexLoadError(f"{path} is corrupted ({exc}): rebuild the index") from exc
 
     def _query(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._conn.execute(sql, params).fetchall()
+        conn = self._pool.get()  # waits while every connection is in use
+        try:
+            return conn.execute(sql, params).fetchall()
+        finally:
+            self._pool.put(conn)
 
     def _where_in(self, select: str, column: str, values: Sequence[str]) -> list[sqlite3.Row]:
         """`select` rows whose `column` is one of `values` (bound parameters, never text)."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from .models import Chunk, Initiative, Passage, Span
-from .text import sentence_spans, tokenize
+from .text import sentence_spans, term_stems, tokenize
 
 _SENTENCE_END = re.compile(r"[.!?][\"'’”)]*\s|\n")
 
@@ -53,10 +53,14 @@ def highlights(text: str, start: int, end: int, chunk: Chunk, query: str) -> tup
     terms = set(tokenize(query))
     if not terms:
         return ()
+    stems = term_stems(terms)
     elsewhere = min(2, len(terms))
     found = []
     for s, e in sentence_spans(text, start, end):
-        shared = len(terms & set(tokenize(text[s:e])))
+        sentence = text[s:e].lower().replace("’", "'")
+        if not any(stem in sentence for stem in stems):
+            continue  # most sentences hold no query term: not tokenizing them saves half
+        shared = len(terms & set(tokenize(sentence)))
         in_chunk = s < chunk.end and e > chunk.start
         if shared >= (1 if in_chunk else elsewhere):
             found.append(Span(s, e))

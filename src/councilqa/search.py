@@ -26,7 +26,7 @@ from .embedding import Embedder
 from .engine import Backend
 from .errors import QueryError
 from .fusion import Fused, Ranking, fuse_groups
-from .models import MODES, Filters, Hit, SearchParams
+from .models import MODES, Filters, Hit, Initiative, SearchParams
 from .passages import make_passage
 from .support import TermStats, is_list_question, on_topic
 from .text import tokenize
@@ -128,10 +128,23 @@ class Searcher:
         question, every further initiative among the first LIST_POOL that passes the list
         cut-off (`answer.on_topic`), so the council list is exhaustive, not top-k."""
         if not is_list_question(query):
-            return self.search(query, top_k, mode, filters)
-        pool = self.search(query, max(top_k, LIST_POOL), mode, filters)
+            return self.supported(query, self.search(query, top_k, mode, filters))
+        pool = self.supported(query, self.search(query, max(top_k, LIST_POOL), mode, filters))
         extra = [h for h in pool[top_k:] if on_topic(h)]
         return pool[:top_k] + [replace(h, rank=top_k + n) for n, h in enumerate(extra, 1)]
+
+    def supported(self, query: str, hits: Sequence[Hit]) -> list[Hit]:
+        """The hits with how well each initiative supports the question added to its
+        scores (`support.TermStats.support`: coverage, missing, phrase). Only answers need
+        them (council lists, abstention), so `search` leaves them out: they would be a
+        seventh of its CPU time (every hit's whole initiative tokenized again)."""
+        return [
+            replace(h, scores=h.scores | self.stats.support(query, self._tokens(h.initiative)))
+            for h in hits
+        ]
+
+    def _tokens(self, item: Initiative) -> list[str]:
+        return tokenize(self.catalog.initiative_text(item))
 
     def rankings(self, query: str, mode: str, filters: Filters) -> dict[str, Ranking]:
         """Each retriever's chunk ranking for the query (the named one in hybrid only)."""
@@ -194,8 +207,7 @@ class Searcher:
             passage = replace(
                 passage, pages=self.catalog.page_range(item.source, passage.start, passage.end)
             )
-            scores = _scores(f) | self.stats.support(query, self.catalog.initiative_text(item))
-            hits.append(Hit(item, passage, chunk.id, f.score, scores, rank))
+            hits.append(Hit(item, passage, chunk.id, f.score, _scores(f), rank))
         return hits
 
 

@@ -75,12 +75,12 @@ class TermStats:
         """Smoothed inverse document frequency (> 0 for every term)."""
         return math.log((self.n + 1) / (self.df(term) + 0.5))
 
-    def support(self, query: str, text: str) -> dict[str, float]:
-        """coverage, missing and phrase (see the module docstring) of `text` for `query`."""
+    def support(self, query: str, tokens: Sequence[str]) -> dict[str, float]:
+        """coverage, missing and phrase (see the module docstring) for `query` of a text
+        whose tokens (`text.tokenize`, in order) are `tokens`."""
         terms = query_terms(query)
         if not terms:
             return {"coverage": 0.0, "missing": 0.0, "phrase": 0.0}
-        tokens = tokenize(text)
         present = set(tokens)
         weights = {t: self.idf(t) for t in terms}
         coverage = sum(w for t, w in weights.items() if t in present) / sum(weights.values())

@@ -27,8 +27,9 @@ async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def require_json(request: Request) -> None:
-    """415 unless the body is declared as JSON (no Content-Type is taken as JSON)."""
+async def require_json(request: Request) -> None:
+    """415 unless the body is declared as JSON (no Content-Type is taken as JSON). Async:
+    a sync dependency would cost every request a trip to the thread pool."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind and kind != "application/json" and not kind.endswith("+json"):
         raise UnsupportedMediaType(

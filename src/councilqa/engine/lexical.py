@@ -55,6 +55,7 @@ class LexicalRetriever:
     model: Any  # bm25s.BM25, memory-mapped
     ids: np.ndarray
     rowfilter: RowFilter
+    postings: tuple[np.ndarray, np.ndarray, np.ndarray]  # the model's (data, indices, indptr)
 
     def search(
         self, query: str, query_vector: np.ndarray | None, filters: Filters, k: int
@@ -75,7 +76,7 @@ class LexicalRetriever:
         self, terms: Sequence[int], allowed: np.ndarray | None
     ) -> tuple[np.ndarray, np.ndarray]:
         """(rows, scores) of the allowed chunks that contain any of the term ids."""
-        data, indices, indptr = (self.model.scores[key] for key in ("data", "indices", "indptr"))
+        data, indices, indptr = self.postings
         rows = np.concatenate([indices[indptr[t] : indptr[t + 1]] for t in terms])
         values = np.concatenate([data[indptr[t] : indptr[t + 1]] for t in terms])
         if allowed is not None:
@@ -94,4 +95,6 @@ class LexicalRetriever:
 def open_lexical(directory: Path, ids: np.ndarray, rowfilter: RowFilter) -> LexicalRetriever:
     """Open the bm25s index in directory/bm25 with its arrays memory-mapped."""
     model = bm25s.BM25.load(str(directory / _SUBDIR), mmap=True)
-    return LexicalRetriever(model=model, ids=ids, rowfilter=rowfilter)
+    # Plain views of the memory maps: slicing them per query term costs 8x less.
+    data, indices, indptr = (np.asarray(model.scores[k]) for k in ("data", "indices", "indptr"))
+    return LexicalRetriever(model, ids, rowfilter, postings=(data, indices, indptr))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import Backend, ChunkRecord
+from . import Backend, ChunkRecord, load_mapped
 from .dense import DenseParams, build_dense, open_dense
 from .lexical import build_lexical, open_lexical
 from .rowfilter import build_filters, open_filters
@@ -49,7 +49,7 @@ def build(
 
 def open_backend(directory: Path) -> Backend:
     """Open what `build` wrote in `directory`, memory-mapped."""
-    ids = np.load(directory / _IDS, mmap_mode="r")
+    ids = load_mapped(directory / _IDS)
     rowfilter = open_filters(directory, len(ids))
     return Backend(
         lexical=open_lexical(directory, ids, rowfilter),

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..models import Filters
-from . import ChunkRecord
+from . import ChunkRecord, load_mapped
 
 FIELDS = ("councils", "sources", "sections")
 _VOCABULARY = "filters.json"
@@ -111,8 +111,8 @@ def open_filters(directory: Path, size: int) -> RowFilter:
     fields = {
         field: FieldPostings(
             position={v: i for i, v in enumerate(vocabulary[field])},
-            rows=np.load(directory / f"filter_{field}_rows.npy", mmap_mode="r"),
-            offsets=np.load(directory / f"filter_{field}_offsets.npy", mmap_mode="r"),
+            rows=load_mapped(directory / f"filter_{field}_rows.npy"),
+            offsets=load_mapped(directory / f"filter_{field}_offsets.npy"),
         )
         for field in FIELDS
     }

@@ -2,6 +2,8 @@
 
 import pytest
 
+from councilqa.api.schemas import Passage, SearchResponse
+
 from .conftest import source_text
 
 QUERY = {"query": "Which councils run municipal energy companies?"}
@@ -20,6 +22,16 @@ def test_search_shape_and_citations(client):
     }  # fmt: skip
     assert {"bm25", "bm25_rank", "dense", "dense_rank", "named_rank"} <= set(first["scores"])
     assert any("Liverpool City Council" in p["councils"] for p in body["passages"][:3])
+
+
+def test_search_body_is_what_the_response_model_gives(client):
+    """/search writes plain data with orjson: it must be exactly SearchResponse's JSON."""
+    body = client.post("/search", json=QUERY | {"top_k": 5}).json()
+    model = SearchResponse.model_validate(body)
+    hits = client.app.state.holder.current().searcher.search(QUERY["query"], 5)
+    assert [p.model_dump() for p in model.passages] == [
+        Passage.from_hit(h).model_dump() for h in hits
+    ]
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])

@@ -27,8 +27,8 @@ def rrf(
     for ranking, weight in zip(rankings, weights, strict=True):
         for rank, doc_id in enumerate(ranking, start=1):
             scores[doc_id] = scores.get(doc_id, 0.0) + weight / (k + rank)
-    order = {doc_id: i for i, doc_id in enumerate(scores)}
-    return sorted(scores.items(), key=lambda item: (-item[1], order[item[0]]))
+    # sorted() is stable and dicts keep insertion order: ties stay in first-seen order.
+    return sorted(scores.items(), key=lambda item: -item[1])
 
 
 def first_per_group(ids: Sequence[str], group_of: Mapping[str, str]) -> list[str]:
@@ -59,8 +59,10 @@ def fuse_groups(
     group_of: Mapping[str, str],
     k: int,
     weights: Mapping[str, float],
+    limit: int | None = None,
 ) -> list[Fused]:
-    """Fuse chunk rankings into a ranking of their groups (initiatives).
+    """Fuse chunk rankings into a ranking of their groups (initiatives), the best `limit`
+    of them (all when None).
 
     Each retriever's chunk ranking is collapsed to one entry per group (its best chunk)
     before RRF, so a long initiative with many chunks cannot crowd out the others; a
@@ -80,5 +82,5 @@ def fuse_groups(
         per_group.append([group_of[c] for c in ids])
         for rank, c in enumerate(ids, start=1):
             evidence.setdefault(group_of[c], {})[name] = (score_of[c], rank)
-    fused = rrf(per_group, k, w)
+    fused = rrf(per_group, k, w)[:limit]
     return [Fused(g, s, best[g], evidence.get(g, {})) for g, s in fused]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from .models import Chunk, Initiative, Passage, Span
-from .text import sentence_spans, term_stems, tokenize
+from .text import sentence_spans, shared_terms, term_stems, tokenize
 
 _SENTENCE_END = re.compile(r"[.!?][\"'’”)]*\s|\n")
 
@@ -60,7 +60,7 @@ def highlights(text: str, start: int, end: int, chunk: Chunk, query: str) -> tup
         sentence = text[s:e].lower().replace("’", "'")
         if not any(stem in sentence for stem in stems):
             continue  # most sentences hold no query term: not tokenizing them saves half
-        shared = len(terms & set(tokenize(sentence)))
+        shared = len(shared_terms(terms, sentence))
         in_chunk = s < chunk.end and e > chunk.start
         if shared >= (1 if in_chunk else elsewhere):
             found.append(Span(s, e))

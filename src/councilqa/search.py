@@ -118,7 +118,7 @@ class Searcher:
         rankings = self.rankings(query, mode, resolved)
         group_of = self.catalog.initiative_ids(_ids(rankings))
         rankings = {n: [(c, s) for c, s in r if c in group_of] for n, r in rankings.items()}
-        fused = fuse_groups(rankings, group_of, self.params.rrf_k, self.weights)[:top_k]
+        fused = fuse_groups(rankings, group_of, self.params.rrf_k, self.weights, top_k)
         return self._hits(fused, query)
 
     def answer_hits(
@@ -139,7 +139,7 @@ class Searcher:
         them (council lists, abstention), so `search` leaves them out: they would be a
         seventh of its CPU time (every hit's whole initiative tokenized again)."""
         return [
-            replace(h, scores=h.scores | self.stats.support(query, self._tokens(h.initiative)))
+            replace(h, scores={**h.scores, **self.stats.support(query, self._tokens(h.initiative))})
             for h in hits
         ]
 

@@ -125,22 +125,28 @@ class Passage(BaseModel):
     @classmethod
     def from_hit(cls, hit: Hit) -> Passage:
         """Build the response shape of a domain Hit."""
-        p, item = hit.passage, hit.initiative
-        return cls(
-            rank=hit.rank,
-            score=hit.score,
-            initiative_id=item.id,
-            source=p.source,
-            title=item.title,
-            councils=list(item.councils),
-            section=item.section,
-            start=p.start,
-            end=p.end,
-            pages=list(p.pages) if p.pages else None,
-            text=p.text,
-            highlights=[SpanOut(start=s.start, end=s.end) for s in p.highlights],
-            scores=dict(hit.scores),
-        )
+        return cls.model_validate(passage_data(hit))
+
+
+def passage_data(hit: Hit) -> dict[str, Any]:
+    """A hit as the plain JSON object `Passage` describes: /search serialises these
+    directly (pydantic objects for ten passages cost a tenth of a search's CPU)."""
+    p, item = hit.passage, hit.initiative
+    return {
+        "rank": hit.rank,
+        "score": hit.score,
+        "initiative_id": item.id,
+        "source": p.source,
+        "title": item.title,
+        "councils": list(item.councils),
+        "section": item.section,
+        "start": p.start,
+        "end": p.end,
+        "pages": list(p.pages) if p.pages else None,
+        "text": p.text,
+        "highlights": [{"start": s.start, "end": s.end} for s in p.highlights],
+        "scores": dict(hit.scores),
+    }
 
 
 class SearchResponse(BaseModel):

@@ -17,14 +17,14 @@ LAYERS = [
     {"models", "errors"},
     {"config", "text", "councils"},
     {"sources", "corpus"},
-    {"layout", "ingest", "resolve", "chunking"},
+    {"layout", "shortlists", "ingest", "resolve", "chunking"},
     {"embedding"},
     {"store", "catalog"},
     {"engine"},
     {"fusion", "passages", "support", "search"},
     {"llm", "answer"},
     {"build", "service", "library"},
-    {"api", "cli", "eval", "__init__"},
+    {"api", "cli", "terminal", "eval", "__init__"},
 ]
 LAYER = {name: i for i, names in enumerate(LAYERS) for name in names}
 EDGE = LAYER["build"]  # below this: no pydantic, FastAPI or Settings (config aside)

@@ -10,7 +10,6 @@ import argparse
 import json
 import os
 import sys
-import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from pydantic import ValidationError
 from .config import Settings, build_config, get_settings
 from .errors import CouncilQAError
 from .models import MODES, Filters, Hit
+from .terminal import format_hit
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
@@ -155,24 +155,8 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def page_label(pages: tuple[int, int] | None) -> str:
-    """ "p. 14" or "pp. 14-15" for a cited span; empty for unpaged reports."""
-    if not pages:
-        return ""
-    return f"p. {pages[0]}" if pages[0] == pages[1] else f"pp. {pages[0]}-{pages[1]}"
-
-
 def _print_hit(hit: Hit, n: int) -> None:
-    item, passage = hit.initiative, hit.passage
-    councils = ", ".join(item.councils) or "(council not named)"
-    where = " ".join(filter(None, [passage.source, page_label(passage.pages)]))
-    print(f"[{n}] {councils} — {item.title}")
-    print(
-        f"    {where} [{passage.start}:{passage.end}]  "
-        f"section: {item.section or '-'}  score {hit.score:.4f}"
-    )
-    print(textwrap.indent(textwrap.fill(" ".join(passage.text.split()), 96), "    "))
-    print()
+    print(format_hit(hit, n, ansi=sys.stdout.isatty()))
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
@@ -205,10 +189,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Serve the API and the page; build the index first if it is missing, stale or
     damaged. A problem never stops it: it serves the last good index (or answers 503)
     and GET /health says why."""
-    import uvicorn
-
     from .api import create_app
-    from .api.server import server_config
+    from .api.server import serve, serve_workers
 
     problem = ""
     try:
@@ -220,10 +202,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         problem = f"corpus/ cannot be indexed: {exc}"
         print(f"councilqa: warning: index not rebuilt: {exc}", file=sys.stderr)
     if args.workers == 1:
-        app = create_app(settings, corpus_problem=problem)
-        uvicorn.Server(server_config(app, args.host, args.port, log_level="info")).run()
+        serve(create_app(settings, corpus_problem=problem), args.host, args.port)
     else:
-        _serve_workers(args.host, args.port, args.workers)
+        serve_workers(args.host, args.port, args.workers)
     return 0
 
 
@@ -232,28 +213,6 @@ def _check_corpus(settings: Settings) -> None:
     from .corpus import load_reports
 
     load_reports(settings.corpus_dir)
-
-
-def _serve_workers(host: str, port: int, workers: int) -> None:
-    """Serve with `workers` processes sharing one listening socket. Each builds its own app
-    from the same environment (so the same settings), opens the index itself and reloads
-    it on its own when a build commits."""
-    import socket
-
-    from uvicorn.supervisors import Multiprocess
-
-    from .api.server import server_config
-
-    config = server_config(
-        "councilqa.api:create_app", host, port, factory=True, workers=workers, log_level="info"
-    )
-    bound = config.bind_socket()
-    # uvicorn binds with protocol 0 and accepted sockets inherit it, so asyncio never sets
-    # TCP_NODELAY on them and every keep-alive response after the first waits ~40 ms for
-    # the client's delayed ACK (uvicorn issue #3149): name the protocol.
-    listener = socket.socket(bound.family, bound.type, socket.IPPROTO_TCP, fileno=bound.detach())
-    listener.set_inheritable(True)
-    Multiprocess(config, sockets=[listener]).run()
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:

@@ -39,6 +39,7 @@ from .layout import (
     split_blocks,
 )
 from .models import Initiative, Span
+from .shortlists import end_unheaded_categories
 
 PARSER_VERSION = "4"
 
@@ -47,7 +48,6 @@ _AFFILIATION = re.compile(
     r"\b((?:Cllr|Councillor|Mayor)\.?(?:\s+[A-Z][\w'’-]+){1,3})\s*\([^()]{1,80}\)"
 )
 _NUMBERED = re.compile(r"^(\d{1,3})\s+(?=[A-Z])")
-ALPHABET_RESTART = 4  # letters an entrant must sort before the last to restart a shortlist
 EXAMPLE_WORDS = 40  # a new example names its council within its first sentence or two
 MIN_WORDS = 25  # fewer words than this cannot describe a project: a caption or a stray line
 MIN_EXAMPLE_WORDS = 12  # ... unless it is one sentence on what a council it names did
@@ -298,36 +298,6 @@ def to_initiatives(
     return result
 
 
-def _order_letter(item: Initiative) -> str:
-    return place_key(item.councils[0])[:1] if item.councils else ""
-
-
-def _restarts(items: list[Initiative], i: int, last: str) -> bool:
-    """True when entry `i` sorts well before the entry before it and the next one of its
-    section carries on from it: the alphabet of a shortlist has started again."""
-    letter = _order_letter(items[i])
-    later = [_order_letter(n) for n in items[i + 1 :] if n.section == items[i].section]
-    after = next((f for f in later if f), "")
-    return bool(last) and ord(letter) < ord(last) - ALPHABET_RESTART and letter <= after <= last
-
-
-def _end_unheaded_categories(items: list[Initiative], categories: set[str]) -> list[Initiative]:
-    """Clear an award category's label from its entries after its list ends unheaded.
-
-    Shortlists run alphabetically by entrant; where the alphabet starts again a new category
-    has begun whose heading the report lacks, so those entries' section is unknown."""
-    result: list[Initiative] = []
-    section, last, ended = "", "", False
-    for i, item in enumerate(items):
-        if item.section != section:
-            section, last, ended = item.section, "", False
-        if item.section in categories and _order_letter(item) and not ended:
-            ended = _restarts(items, i, last)
-            last = _order_letter(item)
-        result.append(replace(item, section="") if ended else item)
-    return result
-
-
 def parse_report(
     source: str, text: str, gazetteer: dict[str, str] | None = None
 ) -> list[Initiative]:
@@ -348,4 +318,4 @@ def parse_report(
         if b.kind == "section" and CATEGORY.search(b.clean)
     }
     items = to_initiatives(source, drafts, gazetteer or {}, blocks)
-    return _end_unheaded_categories(items, categories)
+    return end_unheaded_categories(items, categories)

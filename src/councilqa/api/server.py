@@ -1,4 +1,5 @@
-"""How the API is served: uvicorn's h11 protocol with answers for requests it cannot parse.
+"""How the API is served: one process or several sharing a socket, with uvicorn's h11
+protocol and answers for requests it cannot parse.
 
 uvicorn answers a request whose line or headers pass h11's limit (16 KiB by default) with
 a bare 400 and closes at once, so a client still sending its 80 KB URL sees the connection
@@ -10,6 +11,7 @@ is done (or a few seconds pass), so the answer arrives instead of a reset.
 from __future__ import annotations
 
 import json
+import socket
 from typing import Any
 
 import h11
@@ -85,3 +87,26 @@ class Protocol(H11Protocol):
 def server_config(app: Any, host: str, port: int, **options: Any) -> uvicorn.Config:
     """The uvicorn configuration `councilqa serve` and the server tests run the app with."""
     return uvicorn.Config(app, host=host, port=port, http=Protocol, **options)
+
+
+def serve(app: Any, host: str, port: int) -> None:
+    """Serve `app` in this process until interrupted."""
+    uvicorn.Server(server_config(app, host, port, log_level="info")).run()
+
+
+def serve_workers(host: str, port: int, workers: int) -> None:
+    """Serve with `workers` processes sharing one listening socket. Each builds its own app
+    from the same environment (so the same settings), opens the index itself and reloads
+    it on its own when a build commits."""
+    from uvicorn.supervisors import Multiprocess
+
+    config = server_config(
+        "councilqa.api:create_app", host, port, factory=True, workers=workers, log_level="info"
+    )
+    bound = config.bind_socket()
+    # uvicorn binds with protocol 0 and accepted sockets inherit it, so asyncio never sets
+    # TCP_NODELAY on them and every keep-alive response after the first waits ~40 ms for
+    # the client's delayed ACK (uvicorn issue #3149): name the protocol.
+    listener = socket.socket(bound.family, bound.type, socket.IPPROTO_TCP, fileno=bound.detach())
+    listener.set_inheritable(True)
+    Multiprocess(config, sockets=[listener]).run()

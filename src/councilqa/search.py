@@ -115,7 +115,9 @@ class Searcher:
         """The top_k initiatives for `query`, each as a passage with explained scores."""
         check_mode(mode)
         resolved = self.resolve(filters or Filters())
-        rankings = self.rankings(query, mode, resolved)
+        # Deep enough to fill top_k initiatives (each has several chunks): a council list's
+        # pool of 60 reads 120 chunks a retriever; ten results read `candidates`.
+        rankings = self.rankings(query, mode, resolved, max(self.params.candidates, 2 * top_k))
         group_of = self.catalog.initiative_ids(_ids(rankings))
         rankings = {n: [(c, s) for c, s in r if c in group_of] for n, r in rankings.items()}
         fused = fuse_groups(rankings, group_of, self.params.rrf_k, self.weights, top_k)
@@ -146,9 +148,12 @@ class Searcher:
     def _tokens(self, item: Initiative) -> list[str]:
         return tokenize(self.catalog.initiative_text(item))
 
-    def rankings(self, query: str, mode: str, filters: Filters) -> dict[str, Ranking]:
-        """Each retriever's chunk ranking for the query (the named one in hybrid only)."""
-        k = self.params.candidates
+    def rankings(
+        self, query: str, mode: str, filters: Filters, depth: int | None = None
+    ) -> dict[str, Ranking]:
+        """Each retriever's chunk ranking for the query, `depth` chunks deep (default
+        `candidates`); the named one in hybrid only."""
+        k = depth or self.params.candidates
         vector = self.embedder.embed([query])[0] if mode != "bm25" else None
         found: dict[str, Ranking] = {}
         if mode in ("hybrid", "bm25"):
@@ -156,7 +161,7 @@ class Searcher:
         if mode in ("hybrid", "dense"):
             found["dense"] = self.backend.dense.search(query, vector, filters, k)
         if mode == "hybrid":
-            found |= self.named_rankings(query, vector, filters)
+            found |= self.named_rankings(query, vector, filters, k)
         return found
 
     def mentions(self, query: str) -> tuple[list[str], list[str]]:
@@ -172,7 +177,7 @@ class Searcher:
         return places, sections
 
     def named_rankings(
-        self, query: str, vector: np.ndarray | None, filters: Filters
+        self, query: str, vector: np.ndarray | None, filters: Filters, depth: int | None = None
     ) -> dict[str, Ranking]:
         """Rankings for what the query names, each by dense score over all chunks of it.
 
@@ -183,18 +188,21 @@ class Searcher:
         entry of the category answers them, and a section word in an ordinary question
         changes nothing there. Each dense search runs once, shared by both rankings."""
         places, sections = self.mentions(query)
-        by_place = self._dense(query, vector, _narrow(filters, councils=places)) if places else []
+        k = depth or self.params.candidates
+        by_place = (
+            self._dense(query, vector, _narrow(filters, councils=places), k) if places else []
+        )
         by_section = (
-            self._dense(query, vector, _narrow(filters, sections=sections)) if sections else []
+            self._dense(query, vector, _narrow(filters, sections=sections), k) if sections else []
         )
         named = sorted(dict(by_place + by_section).items(), key=lambda pair: -pair[1])
         category = by_section if _CATEGORY_CUE.search(query) else []
         return {"named": named, "section": category}
 
     def _dense(
-        self, query: str, vector: np.ndarray | None, filters: Filters
+        self, query: str, vector: np.ndarray | None, filters: Filters, k: int
     ) -> list[tuple[str, float]]:
-        return list(self.backend.dense.search(query, vector, filters, self.params.candidates))
+        return list(self.backend.dense.search(query, vector, filters, k))
 
     def _hits(self, fused: list[Fused], query: str) -> list[Hit]:
         items = self.catalog.initiatives([f.group for f in fused])

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -133,6 +134,30 @@ def run_load(
     """`clients` concurrent keep-alive clients for at most `seconds`, each sending at most
     `limit` requests (cycling through `requests`)."""
     return asyncio.run(_run(port, requests, clients, seconds, limit))
+
+
+def exchange_blocking(sock: socket.socket, request: bytes) -> int:
+    """Send one request on a connected keep-alive socket; read the whole response by its
+    Content-Length; return its status."""
+    sock.sendall(request)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += _recv(sock)
+    head, body = data.split(b"\r\n\r\n", 1)
+    length = next(
+        int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )  # fmt: skip
+    while len(body) < length:
+        body += _recv(sock)
+    return int(head[9:12])
+
+
+def _recv(sock: socket.socket) -> bytes:
+    chunk = sock.recv(65536)
+    if not chunk:
+        raise ConnectionError("the server closed the connection")
+    return chunk
 
 
 def tree_pids(pid: int) -> list[int]:

@@ -4,6 +4,7 @@ its own rows and batches concurrent callers, and the load clients count and stop
 from __future__ import annotations
 
 import asyncio
+import socket
 import sys
 import threading
 import time
@@ -75,7 +76,9 @@ def test_percentile_is_nearest_rank(values, q, expected):
     assert load.percentile(values, q) == expected
 
 
-def test_load_clients_count_answers_and_errors_and_stop_by_themselves():
+def _tiny_server() -> int:
+    """A keep-alive HTTP server in a thread: 200 for bodies holding "good", else 500."""
+
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while True:
@@ -102,7 +105,19 @@ def test_load_clients_count_answers_and_errors_and_stop_by_themselves():
 
     threading.Thread(target=serve, daemon=True).start()
     assert ready.wait(5)
-    requests = load.search_requests(port[0], ["good one", "good two", "bad"])
-    result = load.run_load(port[0], requests, clients=2, seconds=2, limit=30)
+    return port[0]
+
+
+def test_load_clients_count_answers_and_errors_and_stop_by_themselves():
+    port = _tiny_server()
+    requests = load.search_requests(port, ["good one", "good two", "bad"])
+    result = load.run_load(port, requests, clients=2, seconds=2, limit=30)
     assert result.requests == 60 and result.errors == 20
     assert "HTTP 500" in result.first_error and result.ms(50) > 0
+
+
+def test_blocking_exchange_reads_each_answer_on_one_connection():
+    port = _tiny_server()
+    good, bad = load.search_requests(port, ["good", "bad"])
+    with socket.create_connection((load.HOST, port)) as sock:
+        assert [load.exchange_blocking(sock, r) for r in (good, bad, good)] == [200, 500, 200]

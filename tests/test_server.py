@@ -176,6 +176,40 @@ def test_huge_headers_are_a_431(base, size):
     assert (status, body) == (431, {"detail": "the request headers are over 16384 bytes"})
 
 
+def test_unparseable_request_is_a_json_400(base):
+    status, body = raw_request(base, b"NOT AN HTTP REQUEST\r\n\r\n")
+    assert (status, body) == (400, {"detail": "invalid HTTP request"})
+
+
+def test_huge_headers_sent_in_pieces_are_a_431(base):
+    """The limit counts the whole head, however the client splits it."""
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nhost: x\r\n")
+        for _ in range(20):
+            sock.sendall(b"x-part: " + b"a" * 1000 + b"\r\n")
+        sock.sendall(b"\r\n")
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    assert data.startswith(b"HTTP/1.1 431 ")
+
+
+def test_keep_alive_serves_requests_one_after_another(base):
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        for _ in range(3):
+            sock.sendall(b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n")
+            head = b""
+            while b"\r\n\r\n" not in head:
+                head += sock.recv(65536)
+            assert head.startswith(b"HTTP/1.1 200 ")
+            top, _, rest = head.partition(b"\r\n\r\n")
+            length = int(top.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+            while len(rest) < length:
+                rest += sock.recv(65536)
+
+
 def test_server_still_answers_after_hostile_requests(http, base):
     raw_request(base, b"GET /" + b"a" * 80_000 + b" HTTP/1.1\r\n\r\n")
     assert http.get("/health").json()["status"] == "ok"

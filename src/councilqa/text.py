@@ -70,13 +70,11 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
 
 def _iter_sentences(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
     for m in _SENTENCE.finditer(text, start, end):
-        s, e = m.start(), m.end()
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        if e > s:
-            yield s, e
+        found = m.group()
+        core = found.strip()  # the same whitespace as str.isspace, trimmed in C
+        if core:
+            s = m.start() + len(found) - len(found.lstrip())
+            yield s, s + len(core)
 
 
 @lru_cache

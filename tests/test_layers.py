@@ -99,6 +99,8 @@ TINY_BACKEND = '''
 import json
 from pathlib import Path
 
+import numpy as np
+
 from councilqa.engine import Backend
 from councilqa.engine import local
 
@@ -112,7 +114,8 @@ class Shortest:
         found = [r for r in self.rows if words & set(r["text"].lower().split())
                  and (not filters.sources or r["source"] in filters.sources)]
         found.sort(key=lambda r: (len(r["text"]), r["id"]))
-        return [(r["id"], 1.0 / len(r["text"])) for r in found[:k]]
+        # numpy scores, as engines often give: /search must still write them as JSON.
+        return [(r["id"], np.float32(1.0 / len(r["text"]))) for r in found[:k]]
 
 
 def build(directory, records, vectors):
@@ -148,3 +151,12 @@ def test_a_new_backend_is_one_module_named_in_settings(tmp_path, monkeypatch):
     hits = service.searcher.search("beavers", 3, "bm25")
     assert hits and "beaver" in hits[0].passage.text.lower()
     assert service.searcher.search("beavers", 3, "hybrid")  # fused with the dense side
+    from fastapi.testclient import TestClient
+
+    from councilqa.api import create_app
+
+    with TestClient(create_app(settings, FakeEmbedder())) as client:
+        r = client.post("/search", json={"query": "beavers", "top_k": 2, "mode": "bm25"})
+        asked = client.post("/ask", json={"query": "beavers", "top_k": 2, "mode": "bm25"})
+    assert r.status_code == 200 and r.json()["passages"][0]["scores"]["bm25"] > 0
+    assert asked.status_code == 200 and asked.json()["passages"]

@@ -77,7 +77,9 @@ def _search(body: SearchRequest, holder: ServiceHolder, settings: Settings) -> R
     # Plain data straight to JSON: the SearchResponse shape (tests check it against the
     # model and the OpenAPI schema) without building and re-validating pydantic objects.
     payload = {"query": query, "took_ms": _ms(started), "passages": [passage_data(h) for h in hits]}
-    return Response(orjson.dumps(payload), media_type="application/json")
+    # numpy scalars (a plugin backend may return them) serialise as plain numbers.
+    data = orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY)
+    return Response(data, media_type="application/json")
 
 
 @router.post("/ask", response_model=AskResponse, responses={200: _STREAM})

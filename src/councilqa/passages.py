@@ -10,9 +10,10 @@ source_text[start:end]` holds for the passage and for every highlight.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from .models import Chunk, Initiative, Passage, Span
-from .text import sentence_spans, shared_terms, term_stems, tokenize
+from .text import sentence_spans, term_stems, tokenize
 
 _SENTENCE_END = re.compile(r"[.!?][\"'’”)]*\s|\n")
 
@@ -47,20 +48,26 @@ def _end_at_boundary(text: str, end: int, limit: int) -> int:
     return space if space > limit else end
 
 
+@lru_cache(maxsize=256)  # the ten passages of a search share one query
+def _wanted(query: str) -> tuple[frozenset[str], tuple[str, ...]]:
+    """The query's terms, and the stems that find them (`text.term_stems`)."""
+    terms = frozenset(tokenize(query))
+    return terms, term_stems(terms)
+
+
 def highlights(text: str, start: int, end: int, chunk: Chunk, query: str) -> tuple[Span, ...]:
     """Sentences of text[start:end] that matched: those of the scoring chunk that share a
     term with the query, and any other sharing two or more (one, for one-term queries)."""
-    terms = set(tokenize(query))
+    terms, stems = _wanted(query)
     if not terms:
         return ()
-    stems = term_stems(terms)
     elsewhere = min(2, len(terms))
     found = []
     for s, e in sentence_spans(text, start, end):
         sentence = text[s:e].lower().replace("’", "'")
         if not any(stem in sentence for stem in stems):
             continue  # most sentences hold no query term: not tokenizing them saves half
-        shared = len(shared_terms(terms, sentence))
+        shared = len(terms.intersection(tokenize(sentence)))
         in_chunk = s < chunk.end and e > chunk.start
         if shared >= (1 if in_chunk else elsewhere):
             found.append(Span(s, e))

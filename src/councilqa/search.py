@@ -140,9 +140,9 @@ class Searcher:
         scores (`support.TermStats.support`: coverage, missing, phrase). Only answers need
         them (council lists, abstention), so `search` leaves them out: they would be a
         seventh of its CPU time (every hit's whole initiative tokenized again)."""
+        support = self.stats.judge(query)
         return [
-            replace(h, scores={**h.scores, **self.stats.support(query, self._tokens(h.initiative))})
-            for h in hits
+            replace(h, scores={**h.scores, **support(self._tokens(h.initiative))}) for h in hits
         ]
 
     def _tokens(self, item: Initiative) -> list[str]:

@@ -78,20 +78,29 @@ class TermStats:
     def support(self, query: str, tokens: Sequence[str]) -> dict[str, float]:
         """coverage, missing and phrase (see the module docstring) for `query` of a text
         whose tokens (`text.tokenize`, in order) are `tokens`."""
+        return self.judge(query)(tokens)
+
+    def judge(self, query: str) -> Callable[[Sequence[str]], dict[str, float]]:
+        """`support` for one question, its terms, weights and word pairs worked out once
+        for the many initiatives an answer judges."""
         terms = query_terms(query)
-        if not terms:
-            return {"coverage": 0.0, "missing": 0.0, "phrase": 0.0}
-        present = set(tokens)
         weights = {t: self.idf(t) for t in terms}
-        coverage = sum(w for t, w in weights.items() if t in present) / sum(weights.values())
-        missing = max((w for t, w in weights.items() if t not in present), default=0.0)
         wanted = pairs([t for t in tokenize(query) if t not in GENERIC])
-        phrase = len(wanted & pairs(tokens)) / len(wanted) if wanted else coverage
-        return {
-            "coverage": round(coverage, 4),
-            "missing": round(missing / self.max_idf, 4),
-            "phrase": round(phrase, 4),
-        }
+
+        def support(tokens: Sequence[str]) -> dict[str, float]:
+            if not terms:
+                return {"coverage": 0.0, "missing": 0.0, "phrase": 0.0}
+            present = set(tokens)
+            coverage = sum(w for t, w in weights.items() if t in present) / sum(weights.values())
+            missing = max((w for t, w in weights.items() if t not in present), default=0.0)
+            phrase = len(wanted & pairs(tokens)) / len(wanted) if wanted else coverage
+            return {
+                "coverage": round(coverage, 4),
+                "missing": round(missing / self.max_idf, 4),
+                "phrase": round(phrase, 4),
+            }
+
+        return support
 
 
 def question_features(

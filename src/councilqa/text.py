@@ -37,11 +37,6 @@ def tokenize(text: str) -> list[str]:
     return [t for t in map(_normalise, _WORD.findall(text.lower())) if t]
 
 
-def shared_terms(terms: set[str], text: str) -> set[str]:
-    """Which of `terms` (tokens) `text` holds: `terms & set(tokenize(text))` in one pass."""
-    return terms.intersection(map(_normalise, _WORD.findall(text.lower())))
-
-
 def term_stems(terms: Iterable[str]) -> tuple[str, ...]:
     """Strings found in every lower-cased word (curly apostrophes made straight) that
     `tokenize` turns into one of `terms` ("compan" for "company", so "Companies’" too): a

@@ -77,15 +77,15 @@ async def _exchange(
 ) -> tuple[int, bytes]:
     writer.write(request)
     head = await reader.readuntil(b"\r\n\r\n")
-    status = int(head[9:12])
-    length = next(
-        (int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
-         if line.lower().startswith(b"content-length:")),
-        None,
-    )  # fmt: skip
-    if length is None:
-        raise ValueError("response without Content-Length")
-    return status, await reader.readexactly(length)
+    return int(head[9:12]), await reader.readexactly(content_length(head))
+
+
+def content_length(head: bytes) -> int:
+    """The Content-Length of a response head; ValueError when it has none."""
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            return int(line.split(b":", 1)[1])
+    raise ValueError("response without Content-Length")
 
 
 async def _client(
@@ -144,10 +144,7 @@ def exchange_blocking(sock: socket.socket, request: bytes) -> int:
     while b"\r\n\r\n" not in data:
         data += _recv(sock)
     head, body = data.split(b"\r\n\r\n", 1)
-    length = next(
-        int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
-        if line.lower().startswith(b"content-length:")
-    )  # fmt: skip
+    length = content_length(head)
     while len(body) < length:
         body += _recv(sock)
     return int(head[9:12])

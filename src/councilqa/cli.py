@@ -10,7 +10,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +41,9 @@ def _log(message: str) -> None:
 
 
 def _embedder(settings: Settings):
-    from .embedding import LazyEmbedder
+    from .service import build_embedder
 
-    return LazyEmbedder(settings.model_name, settings.embedding_batch_size)
+    return build_embedder(settings)
 
 
 def _build(settings: Settings) -> None:
@@ -224,18 +224,21 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     )
 
 
-def _top_k(text: str) -> int:
-    """--top-k's type: a whole number from 1 to 50, with a message that says so."""
-    if not text.strip().isdigit() or not 1 <= int(text) <= 50:
-        raise argparse.ArgumentTypeError(f"{text[:20]!r} is not a whole number from 1 to 50")
-    return int(text)
+def _whole_number(high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from 1 to `high`, with a message that says so."""
+
+    def parse(text: str) -> int:
+        if not text.strip().isdigit() or not 1 <= int(text) <= high:
+            raise argparse.ArgumentTypeError(
+                f"{text[:20]!r} is not a whole number from 1 to {high}"
+            )
+        return int(text)
+
+    return parse
 
 
-def _workers(text: str) -> int:
-    """--workers' type: a whole number from 1 to 64."""
-    if not text.strip().isdigit() or not 1 <= int(text) <= 64:
-        raise argparse.ArgumentTypeError(f"{text[:20]!r} is not a whole number from 1 to 64")
-    return int(text)
+_top_k = _whole_number(50)  # --top-k
+_workers = _whole_number(64)  # serve --workers
 
 
 def _add_search_args(p: argparse.ArgumentParser) -> None:

@@ -54,6 +54,14 @@ def query_embedder(index_dir: Path, model_name: str, batch_size: int = 32) -> Em
     return SentenceTransformerEmbedder(model_name, batch_size=batch_size)
 
 
+def build_embedder(settings: Settings) -> Embedder:
+    """The embedder builds use (index, add, upload, remove): the settings' model, loaded
+    only when a chunk must be embedded."""
+    from .embedding import LazyEmbedder
+
+    return LazyEmbedder(settings.model_name, settings.embedding_batch_size)
+
+
 def open_engine(index_dir: Path, manifest: dict[str, Any], settings: Settings) -> Backend:
     """The index's backend, opened by the module its manifest names."""
     name = manifest.get("backend", "local")

@@ -69,18 +69,17 @@ async def upload(
 
 def _add(settings: Any, name: str, body: bytes, overrides: dict[str, Any]) -> None:
     from ...config import build_config
-    from ...embedding import LazyEmbedder
     from ...library import add_files
+    from ...service import build_embedder
 
     with tempfile.TemporaryDirectory(prefix="councilqa-upload-") as tmp:
         path = Path(tmp) / name
         path.write_bytes(body)
-        embedder = LazyEmbedder(settings.model_name, settings.embedding_batch_size)
         add_files(
             settings.corpus_dir,
             settings.index_dir,
             build_config(settings),
-            embedder,
+            build_embedder(settings),
             [path],
             overrides,
             lambda message: None,
@@ -96,16 +95,15 @@ def delete(
 ) -> None:
     """Remove a report from the corpus and the index."""
     from ...config import build_config
-    from ...embedding import LazyEmbedder
     from ...library import remove
+    from ...service import build_embedder
 
     check_token(settings, authorization)
-    embedder = LazyEmbedder(settings.model_name, settings.embedding_batch_size)
     remove(
         settings.corpus_dir,
         settings.index_dir,
         build_config(settings),
-        embedder,
+        build_embedder(settings),
         source,
         lambda message: None,
     )

@@ -159,7 +159,7 @@ class Catalog:
 
     def iter_initiatives(self) -> Iterator[Initiative]:
         """Every initiative, in report order."""
-        last = 0  # in batches, the lock released between them (callers may query meanwhile)
+        last = 0  # in batches, the connection back in the pool between them (for others)
         while batch := self._query(
             "SELECT rowid, * FROM initiatives WHERE rowid > ? ORDER BY rowid LIMIT 1000", (last,)
         ):

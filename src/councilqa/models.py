@@ -95,14 +95,15 @@ class Filters:
 class SearchParams:
     """How a search ranks: RRF constant and the weights of the dense, named-council and
     award-category rankings (BM25 weighs 1), how many candidates each retriever
-    over-fetches, and how long a shown passage may be (characters)."""
+    over-fetches, and how long a shown passage may be (characters). No defaults here:
+    `config.Settings` holds them (`config.search_params`)."""
 
-    rrf_k: int = 10
-    candidates: int = 100
-    dense_weight: float = 1.5
-    passage_chars: int = 1000
-    named_weight: float = 1.0
-    section_weight: float = 1.0
+    rrf_k: int
+    candidates: int
+    dense_weight: float
+    passage_chars: int
+    named_weight: float
+    section_weight: float
 
 
 @dataclass(frozen=True)

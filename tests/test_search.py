@@ -1,7 +1,6 @@
 """The search pipeline: modes, scores that explain the ranking, one result per initiative,
 filters before fusion, named councils, passages and highlights, and bad input."""
 
-
 import pytest
 
 from councilqa import passages

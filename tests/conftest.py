@@ -140,7 +140,8 @@ def serve(app, **options) -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    srv = uvicorn.Server(server_config(app, "127.0.0.1", port, log_level="warning", **options))
+    options = {"log_level": "warning", **options}
+    srv = uvicorn.Server(server_config(app, "127.0.0.1", port, **options))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

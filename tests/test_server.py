@@ -6,6 +6,7 @@ Plumbing only: the index is the fake-embedded one, so every test here is fast.""
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import time
 from collections.abc import Iterator
@@ -308,3 +309,64 @@ def test_serve_with_a_damaged_index_and_a_bad_corpus_answers_503(tmp_path, fake_
     assert r.status_code == 503
     assert r.json()["detail"].startswith("no usable index: ")
     assert "catalog.sqlite was changed or damaged since the index was built" in r.json()["detail"]
+
+
+class _Kept(logging.Handler):
+    """Keeps the access log's records (uvicorn's logger does not propagate to caplog)."""
+
+    def __init__(self, events: list) -> None:
+        super().__init__()
+        self.events = events
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.events.append(("log", record.args))
+
+
+def test_access_log_has_one_line_a_request_in_uvicorns_format(fake_settings):
+    """The line uvicorn would write (client, method, path, version, status), once: the
+    protocol's own line is off, so nothing is logged twice."""
+    from councilqa.api import create_app
+
+    events: list = []
+    for base in serve(create_app(fake_settings, FakeEmbedder()), log_level="info"):
+        logging.getLogger("uvicorn.access").addHandler(_Kept(events))
+        with httpx.Client(base_url=base, timeout=10) as client:
+            assert client.post("/search", json={"query": "energy"}).status_code == 200
+            assert client.get("/nowhere?x=1").status_code == 404
+    assert [args[1:] for _, args in events] == [
+        ("POST", "/search", "1.1", 200),
+        ("GET", "/nowhere?x=1", "1.1", 404),
+    ]
+
+
+def test_access_log_is_written_after_the_response_is_sent():
+    """Formatting and writing the line is not time the client waits for."""
+    import asyncio
+
+    from councilqa.api.server import AccessLog
+
+    events: list = []
+
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 201, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    async def send(message):
+        events.append(("sent", message["type"]))
+
+    scope = {"type": "http", "method": "GET", "path": "/x", "query_string": b"",
+             "http_version": "1.1", "client": ("127.0.0.1", 5), "root_path": ""}  # fmt: skip
+    logger = logging.getLogger("uvicorn.access")
+    handler, level = _Kept(events), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        asyncio.run(AccessLog(app)(scope, None, send))
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    assert events == [
+        ("sent", "http.response.start"),
+        ("sent", "http.response.body"),
+        ("log", ("127.0.0.1:5", "GET", "/x", "1.1", 201)),
+    ]

@@ -61,3 +61,21 @@ def test_fuse_groups_skips_empty_rankings():
     fused = fuse_groups({"bm25": [], "dense": [("c1", 0.5)]}, {"c1": "A"}, 60, {"dense": 1.5})
     assert [(f.group, f.score) for f in fused] == [("A", pytest.approx(1.5 / 61))]
     assert fuse_groups({}, {}, 60, {}) == []
+
+
+def test_best_per_group_is_the_first_of_each_group_by_score():
+    """Against the reference: sort by score (ties by first appearance), keep each group's
+    first; over random rankings with many ties."""
+    import random
+
+    from councilqa.fusion import best_per_group, rrf_scores
+
+    rng = random.Random(7)
+    for _ in range(200):
+        ids = [f"c{i}" for i in range(rng.randint(1, 30))]
+        group_of = {c: f"g{rng.randint(0, 5)}" for c in ids}
+        rankings = [rng.sample(ids, rng.randint(0, len(ids))) for _ in range(rng.randint(1, 3))]
+        reference: dict[str, str] = {}
+        for c, _ in rrf(rankings, k=2):
+            reference.setdefault(group_of[c], c)
+        assert best_per_group(rrf_scores(rankings, k=2), group_of) == reference

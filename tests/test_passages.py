@@ -5,6 +5,7 @@ import pytest
 
 from councilqa.models import Chunk, Initiative, Span
 from councilqa.passages import highlights, make_passage, passage_span
+from councilqa.sources import page_range
 
 TEXT = (
     "### Cheaper energy\n"
@@ -48,5 +49,7 @@ def test_highlights_are_matching_sentences():
 
 
 def test_make_passage_is_a_source_span():
-    p = make_passage(TEXT, _item(), _chunk(20, 60), 2500, "energy", pages=(3, 4))
-    assert p.text == TEXT[p.start : p.end] and p.pages == (3, 4)
+    p = make_passage(TEXT, _item(), _chunk(20, 60), 2500, "energy", page_starts=(0, 30, 45))
+    assert p.text == TEXT[p.start : p.end] and p.pages == page_range((0, 30, 45), p.start, p.end)
+    assert p.pages is not None and p.pages[0] < p.pages[1]  # spans a page break
+    assert make_passage(TEXT, _item(), _chunk(20, 60), 2500, "energy").pages is None

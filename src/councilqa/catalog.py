@@ -106,8 +106,8 @@ def _initiative(row: sqlite3.Row) -> Initiative:
 
 
 CONNECTIONS = 4  # concurrent readers; a fifth request waits for a free one
-CHUNKS_REMEMBERED = 200_000  # chunk rows kept in memory (about 40 MB at most)
-INITIATIVES_REMEMBERED = 20_000  # initiatives kept in memory (about 30 MB at most)
+CHUNKS_REMEMBERED = 100_000  # chunk rows kept in memory (about 40 MB at most)
+INITIATIVES_REMEMBERED = 20_000  # initiatives kept in memory (about 20 MB at most)
 Row = TypeVar("Row")
 
 

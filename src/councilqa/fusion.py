@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 Ranking = Sequence[tuple[str, float]]  # (id, score), best first
 
@@ -22,13 +23,21 @@ def rrf(
     more. Ties are broken by first appearance, so the result is deterministic. Returns
     (id, score) pairs, best first.
     """
+    # sorted() is stable (reverse=True too) and dicts keep insertion order: ties stay in
+    # first-seen order.
+    return sorted(rrf_scores(rankings, k, weights).items(), key=itemgetter(1), reverse=True)
+
+
+def rrf_scores(
+    rankings: Sequence[Sequence[str]], k: int = 60, weights: Sequence[float] | None = None
+) -> dict[str, float]:
+    """`rrf`'s scores, unsorted: each id once, in order of first appearance."""
     weights = weights or [1.0] * len(rankings)
     scores: dict[str, float] = {}
     for ranking, weight in zip(rankings, weights, strict=True):
         for rank, doc_id in enumerate(ranking, start=1):
             scores[doc_id] = scores.get(doc_id, 0.0) + weight / (k + rank)
-    # sorted() is stable and dicts keep insertion order: ties stay in first-seen order.
-    return sorted(scores.items(), key=lambda item: -item[1])
+    return scores
 
 
 def first_per_group(ids: Sequence[str], group_of: Mapping[str, str]) -> list[str]:
@@ -41,6 +50,17 @@ def first_per_group(ids: Sequence[str], group_of: Mapping[str, str]) -> list[str
             seen.add(group)
             kept.append(item)
     return kept
+
+
+def best_per_group(scores: Mapping[str, float], group_of: Mapping[str, str]) -> dict[str, str]:
+    """Group -> its highest-scoring id (the first seen among equals), without sorting:
+    the id `first_per_group` would keep from the ids sorted by score."""
+    best: dict[str, tuple[float, str]] = {}
+    for item, score in scores.items():
+        group = group_of[item]
+        if group not in best or score > best[group][0]:
+            best[group] = (score, item)
+    return {group: item for group, (_, item) in best.items()}
 
 
 @dataclass(frozen=True)
@@ -70,10 +90,7 @@ def fuse_groups(
     """
     names = [n for n, r in rankings.items() if r]
     w = [weights.get(n, 1.0) for n in names]
-    chunk_rrf = rrf([[c for c, _ in rankings[n]] for n in names], k, w)
-    best: dict[str, str] = {}
-    for chunk_id, _ in chunk_rrf:
-        best.setdefault(group_of[chunk_id], chunk_id)
+    best = best_per_group(rrf_scores([[c for c, _ in rankings[n]] for n in names], k, w), group_of)
     evidence: dict[str, dict[str, tuple[float, int]]] = {}
     per_group = []
     for name in names:

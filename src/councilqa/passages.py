@@ -10,9 +10,11 @@ source_text[start:end]` holds for the passage and for every highlight.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 
 from .models import Chunk, Initiative, Passage, Span
+from .sources import page_range
 from .text import sentence_spans, tokenize
 
 _SENTENCE_END = re.compile(r"[.!?][\"'’”)]*\s|\n")
@@ -53,7 +55,7 @@ def _terms(query: str) -> frozenset[str]:
     return frozenset(tokenize(query))
 
 
-@lru_cache(maxsize=4096)  # about 5 KB each: 20 MB at most
+@lru_cache(maxsize=2048)  # about 9 KB each: 20 MB at most
 def _sentences(window: str) -> tuple[tuple[int, int, frozenset[str]], ...]:
     """The sentences of `window` (offsets into it) with their terms. Remembered, keyed by
     the text itself (so never stale): what a passage's sentences hold does not depend on
@@ -70,18 +72,22 @@ def highlights(text: str, start: int, end: int, chunk: Chunk, query: str) -> tup
         return ()
     elsewhere = min(2, len(terms))
     lo, hi = chunk.start - start, chunk.end - start  # the chunk, in the window's offsets
-    return tuple(
-        Span(start + s, start + e)
-        for s, e, held in _sentences(text[start:end])
-        if len(terms & held) >= (1 if s < hi and e > lo else elsewhere)
-    )
+    found = []
+    for s, e, held in _sentences(text[start:end]):
+        if terms.isdisjoint(held):
+            continue  # most sentences: no new set built for them
+        if (s < hi and e > lo) or len(terms & held) >= elsewhere:
+            found.append(Span(start + s, start + e))
+    return tuple(found)
 
 
 def make_passage(
     text: str, item: Initiative, chunk: Chunk, cap: int, query: str,
-    pages: tuple[int, int] | None = None,
+    page_starts: Sequence[int] = (),
 ) -> Passage:  # fmt: skip
-    """The passage shown for `item`, ranked by `chunk`, with its highlights."""
+    """The passage shown for `item`, ranked by `chunk`, with its highlights and its pages
+    (where each page starts in `text`; none for unpaged reports)."""
     start, end = passage_span(text, item, chunk, cap)
     marks = highlights(text, start, end, chunk, query)
+    pages = page_range(page_starts, start, end) if page_starts else None
     return Passage(item.source, start, end, text[start:end], marks, pages)

@@ -86,6 +86,12 @@ class Searcher:
         self.sources = [r.source for r in catalog.reports]
         self._gazetteer = {place_key(c): c for c in self.councils}
         self._section_terms = {name: set(tokenize(name)) for name in self.sections}
+        # term -> the sections (of two or more terms) holding it: a query is matched
+        # against the sections sharing one of its words, not every section.
+        self._sections_with: dict[str, list[str]] = {}
+        for name, terms in self._section_terms.items():
+            for term in terms if len(terms) >= 2 else ():
+                self._sections_with.setdefault(term, []).append(name)
         self.stats = TermStats(catalog.initiative_count, catalog.term_counts)
 
     def resolve(self, filters: Filters) -> Filters:
@@ -169,10 +175,11 @@ class Searcher:
         named = find_councils(query) + find_places(query, self._gazetteer)
         places = [p for p in dict.fromkeys(place_key(c) for c in named) if p in self._gazetteer]
         words = set(tokenize(query))
+        near = {name for word in words for name in self._sections_with.get(word, ())}
         sections = [
             name
-            for name, terms in self._section_terms.items()
-            if len(terms) >= 2 and len(terms & words) >= 0.75 * len(terms)
+            for name in sorted(near)  # self.sections' order
+            if len(self._section_terms[name] & words) >= 0.75 * len(self._section_terms[name])
         ]
         return places, sections
 
@@ -210,11 +217,8 @@ class Searcher:
         hits = []
         for rank, f in enumerate(fused, start=1):
             item, chunk = items[f.group], chunks[f.best_chunk]
-            text = self.catalog.text(item.source)
-            passage = make_passage(text, item, chunk, self.params.passage_chars, query)
-            passage = replace(
-                passage, pages=self.catalog.page_range(item.source, passage.start, passage.end)
-            )
+            text, pages = self.catalog.text(item.source), self.catalog.page_starts(item.source)
+            passage = make_passage(text, item, chunk, self.params.passage_chars, query, pages)
             hits.append(Hit(item, passage, chunk.id, f.score, _scores(f), rank))
         return hits
 
@@ -231,7 +235,7 @@ def _narrow(
 
 
 def _ids(rankings: dict[str, Ranking]) -> list[str]:
-    return list(dict.fromkeys(c for r in rankings.values() for c, _ in r))
+    return list(dict.fromkeys([c for r in rankings.values() for c, _ in r]))
 
 
 def _scores(f: Fused) -> dict[str, float | int | None]:

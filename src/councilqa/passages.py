@@ -10,7 +10,6 @@ source_text[start:end]` holds for the passage and for every highlight.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from functools import lru_cache
 
 from .models import Chunk, Initiative, Passage, Span
@@ -83,7 +82,7 @@ def highlights(text: str, start: int, end: int, chunk: Chunk, query: str) -> tup
 
 def make_passage(
     text: str, item: Initiative, chunk: Chunk, cap: int, query: str,
-    page_starts: Sequence[int] = (),
+    page_starts: tuple[int, ...] = (),
 ) -> Passage:  # fmt: skip
     """The passage shown for `item`, ranked by `chunk`, with its highlights and its pages
     (where each page starts in `text`; none for unpaged reports)."""

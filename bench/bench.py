@@ -8,7 +8,8 @@ Measures, on the index in COUNCILQA_INDEX_DIR (default index/):
   2. /search over HTTP: p50/p95 of the 97 eval questions (top 10) one at a time, three
      passes, each request right after the bare embedding of its question in this process,
      and the ratio of the two p50s (taken together, so other jobs on the machine weigh on
-     both alike);
+     both alike); the same for one pass on the freshly started server, before any
+     warm-up (`first_pass_*`);
   3. throughput with 8 concurrent keep-alive clients, its p95 and errors, and the server's
      CPU time per request (the figure that survives other jobs on the machine);
   4. server start-up (process start to the first 200 from /health) and resident memory;
@@ -144,6 +145,11 @@ def served(args: argparse.Namespace, qs: list[str]) -> dict[str, Any]:
     requests = search_requests(port, qs)
     try:
         out: dict[str, Any] = {"server_start_s": start_s}
+        # Each question once on the fresh server, before any warm-up: the memos of chunk
+        # rows, initiatives and passages' sentences hold only what earlier questions read.
+        first = paired(port, requests, qs, rounds=1)
+        out["first_pass_http_p50_ms"] = first["http_p50_ms"]
+        out["first_pass_over_embedding"] = first["http_p50_ms"] / first["paired_embedding_ms"]
         check_answers(port, qs)
         run_load(port, requests, 1, 60, limit=len(qs))  # warm up
         out |= paired(port, requests, qs)

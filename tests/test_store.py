@@ -200,3 +200,36 @@ def test_a_new_index_is_picked_up_without_a_restart(tmp_path, fake_settings):
         assert after["built_at"] > before["built_at"] and after["status"] == "ok"
         # The service a request held before the swap still answers from its own files.
         assert old.searcher.search("Liverpool LECCy", 1, "bm25")[0].passage.text
+
+
+def test_a_damaged_newer_index_is_tried_once_until_a_file_changes(
+    fake_settings, index_copy, monkeypatch
+):
+    """Opening checks every checksum: a newer index that fails is not checked again on
+    every reload interval (on a request's time), only once something in it changes; the
+    last good index is served meanwhile."""
+    import os
+    import time
+
+    from councilqa.service import ServiceHolder
+
+    verified = []
+    real_verify = store.verify
+    monkeypatch.setattr(store, "verify", lambda *a: (verified.append(1), real_verify(*a)))
+    settings = fake_settings.model_copy(
+        update={"index_dir": index_copy, "reload_interval_s": 0.001}
+    )
+    holder = ServiceHolder(settings, FakeEmbedder())
+    good = holder.current()
+    damaged = next(p for p in (index_copy / "backend").rglob("*") if p.is_file())
+    original = damaged.read_bytes()
+    _flip_byte(damaged)
+    later = time.time() + 5
+    os.utime(index_copy / "manifest.json", (later, later))  # a newer commit, as it looks
+    for _ in range(5):
+        time.sleep(0.005)
+        assert holder.current() is good
+    assert len(verified) == 2 and "changed or damaged" in holder.problem
+    damaged.write_bytes(original)  # repaired: its mtime changes
+    time.sleep(0.005)
+    assert holder.current() is not good and holder.problem == "" and len(verified) == 3

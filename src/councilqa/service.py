@@ -5,12 +5,15 @@ used by the API, the CLI and the eval alike, and a holder that swaps in a newer 
 between requests it looks (at most every `reload_interval_s`) for a newer committed index
 (a changed manifest) and swaps atomically; requests in flight finish on the old one. When
 the index on disk cannot be opened it keeps serving the last good one, marked degraded
-with the reason; with none at all, `current()` raises IndexLoadError (HTTP 503).
+with the reason, and tries that index again only once one of its files changes (opening
+checks every file's checksum: not work to repeat every few seconds on a request's time);
+with none at all, `current()` raises IndexLoadError (HTTP 503).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -105,6 +108,25 @@ def _stamp(index_dir: Path) -> tuple[int, int]:
     return (info.st_mtime_ns, info.st_size)
 
 
+def _files_stamp(index_dir: Path) -> tuple[tuple[str, int, int], ...]:
+    """(path, mtime_ns, size) of every file of the index but the report originals under
+    files/ (a few dozen stat calls): what changes when an index is rebuilt or repaired."""
+    found = []
+    stack = [index_dir]
+    while stack:
+        try:
+            entries = list(os.scandir(stack.pop()))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False) and entry.name != "files":
+                stack.append(Path(entry.path))
+            elif entry.is_file(follow_symlinks=False):
+                info = entry.stat(follow_symlinks=False)
+                found.append((entry.path, info.st_mtime_ns, info.st_size))
+    return tuple(sorted(found))
+
+
 class ServiceHolder:
     """The current Service, reloaded when a newer index is committed; thread-safe."""
 
@@ -112,22 +134,25 @@ class ServiceHolder:
         self.settings = settings
         self._embedder = embedder
         self._lock = threading.Lock()
+        self._reloading = threading.Lock()  # one reload at a time; other requests go on
         self._service: Service | None = None
         self._checked = 0.0
+        self._failed: tuple | None = None  # the files of the index that last failed to open
         self.problem = ""  # why the index on disk is not the one served, when it is not
         self.corpus_problem = ""  # why corpus/ could not be indexed (the index may be fine)
         self.reload()
 
     def reload(self) -> None:
         """Open the index on disk and make it current; on failure keep the last good one."""
+        attempt = _files_stamp(self.settings.index_dir)
         try:
             service = open_service(self.settings, self._embedder)
         except CouncilQAError as exc:
-            self.problem = str(exc)
+            self.problem, self._failed = str(exc), attempt
             log.error("index not loaded: %s", exc)
             return
         with self._lock:
-            self._service, self.problem = service, ""
+            self._service, self.problem, self._failed = service, "", None
 
     def current(self) -> Service:
         """The service to answer this request with; IndexLoadError when there is none."""
@@ -144,9 +169,16 @@ class ServiceHolder:
         if not interval or now - self._checked < interval:
             return
         self._checked = now
-        on_disk = _stamp(self.settings.index_dir)
-        if self._service is None or on_disk != self._service.stamp:
-            self.reload()
+        index_dir = self.settings.index_dir
+        if self._service is not None and _stamp(index_dir) == self._service.stamp:
+            return
+        if self._failed is not None and _files_stamp(index_dir) == self._failed:
+            return  # this index failed to open and nothing in it has changed since
+        if self._reloading.acquire(blocking=False):  # else another request is reloading
+            try:
+                self.reload()
+            finally:
+                self._reloading.release()
 
     def health(self) -> dict[str, Any]:
         """ok / degraded / unavailable, with the reason and what is served."""

@@ -12,7 +12,6 @@ from councilqa.answer import (
     council_groups,
     council_list_text,
     fit_passages,
-    plain,
     quotable,
     should_abstain,
 )
@@ -241,13 +240,6 @@ def test_answerer_without_llm_streams_extractive(searcher):
 )
 def test_quotable_never_takes_headings(sentence, ok):
     assert quotable(sentence) is ok
-
-
-def test_plain_drops_markup():
-    assert plain("**Liverpool City Council** set up\n an  energy company") == (
-        "Liverpool City Council set up an energy company"
-    )
-    assert plain("### A heading") == "A heading" and plain("") == ""
 
 
 def test_extractive_answer_quotes_no_markup(searcher, service):

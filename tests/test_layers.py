@@ -15,7 +15,7 @@ PACKAGE = ROOT / "src" / "councilqa"
 # The layers, bottom up; a module may import only modules of its own layer or below.
 LAYERS = [
     {"models", "errors"},
-    {"config", "text", "councils"},
+    {"config", "text", "markup", "councils"},
     {"sources", "corpus"},
     {"layout", "shortlists", "ingest", "resolve", "chunking"},
     {"embedding"},

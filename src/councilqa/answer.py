@@ -15,6 +15,7 @@ from importlib import resources
 
 from .errors import LLMError
 from .llm import LLM, Message
+from .markup import plain
 from .models import Answer, Citation, CouncilEntry, Hit
 from .support import AbstainModel, is_list_question, list_score, on_topic, question_features
 from .text import TokenCounter, sentence_spans, token_counter, tokenize
@@ -148,12 +149,6 @@ def quotable(sentence: str) -> bool:
     """A sentence worth quoting: five words or more and not a heading line (`### …`, or a
     line that is all bold)."""
     return len(sentence.split()) >= 5 and not _HEADING.match(sentence)
-
-
-def plain(sentence: str) -> str:
-    """The sentence without markdown emphasis or heading marks, on one line."""
-    text = re.sub(r"\*\*(.+?)\*\*|__(.+?)__", lambda m: m.group(1) or m.group(2), sentence)
-    return " ".join(re.sub(r"^\s*#{1,6}\s+", "", text).split())
 
 
 def best_sentences(

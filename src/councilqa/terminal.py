@@ -1,30 +1,20 @@
-"""How the CLI shows passages in a terminal: the reports' markdown-ish markup rendered.
-
-The same rules as the web page (static/app.js): "### heading" marks and "**" bold marks are
-not shown (bold is drawn with ANSI codes on a terminal), and lines that are only a page
-number ("82") are left out. The API's `text` stays the exact source span; only what a
-person reads is rendered.
+"""How the CLI shows passages in a terminal: the reports' markup rendered by
+`markup.plain` (the web page's rules), bold drawn with ANSI codes on a terminal.
 """
 
 from __future__ import annotations
 
-import re
 import textwrap
 
+from .markup import plain
 from .models import Hit
 
-_PAGE_NUMBER = re.compile(r"^\s*\d{1,4}\s*$", re.M)
-_HEADING = re.compile(r"^\s*#{1,6}\s+", re.M)
-_BOLD = re.compile(r"\*\*(.+?)\*\*", re.S)
 BOLD_ON, BOLD_OFF = "\033[1m", "\033[0m"
 
 
 def render(text: str, ansi: bool = False) -> str:
-    """Passage text for reading: page-number lines dropped, heading and bold marks
-    removed (bold drawn with ANSI codes when `ansi`), whitespace folded to single spaces."""
-    text = _HEADING.sub("", _PAGE_NUMBER.sub("", text))
-    text = _BOLD.sub(lambda m: f"{BOLD_ON}{m[1]}{BOLD_OFF}" if ansi else m[1], text)
-    return " ".join(text.replace("**", "").split())
+    """Passage text for reading (`markup.plain`), bold drawn with ANSI codes when `ansi`."""
+    return plain(text, (lambda bold: f"{BOLD_ON}{bold}{BOLD_OFF}") if ansi else None)
 
 
 def page_label(pages: tuple[int, int] | None) -> str:

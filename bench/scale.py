@@ -159,28 +159,8 @@ def measure(index_dir: Path) -> dict[str, Any]:
                 raise SystemExit(f"the council filter let another council through for {q!r}")
         out[f"{name}_p50_ms"] = median_ms(times)
         out[f"{name}_p95_ms"] = percentile([x * 1000 for x in times], 95)
-    out |= candidate_lookups(searcher, qs)
     out["queries"] = len(qs)
     out["rss_mb"] = rss_mb()
-    return out
-
-
-def candidate_lookups(searcher: Any, qs: list[str]) -> dict[str, float]:
-    """p50 of the catalogue look-up of each query's candidates (search.py, Searcher.search):
-    `Catalog.chunks` as called today (it reads the text of every report the candidates are
-    in) against `Catalog.initiative_ids` (only what that step uses)."""
-    ids = [list(dict.fromkeys(c for r in searcher.rankings(q, "hybrid", Filters()).values()
-                              for c, _ in r)) for q in qs]  # fmt: skip
-    searcher.catalog._text.cache_clear()  # as a query that follows other queries finds it
-    out = {"candidates_per_query": float(np.mean([len(i) for i in ids]))}
-    for name, lookup in [("chunks", searcher.catalog.chunks),
-                         ("initiative_ids", searcher.catalog.initiative_ids)]:  # fmt: skip
-        times = []
-        for chunk_ids in ids:
-            began = time.perf_counter()
-            lookup(chunk_ids)
-            times.append(time.perf_counter() - began)
-        out[f"candidate_{name}_p50_ms"] = median_ms(times)
     return out
 
 

@@ -48,3 +48,30 @@ def test_catalogue_rows_from_memory_equal_sqlite(service):
     first = catalog.initiatives(initiative_ids)
     assert first == catalog.initiatives(initiative_ids) and set(first) == set(initiative_ids)
     assert catalog.initiative_ids(["no such chunk"]) == {}
+
+
+def test_memo_is_right_under_threads_evicting_each_other():
+    """Eight threads asking for overlapping ids through a memo far smaller than what they
+    ask for (so rows are evicted while others read): every answer is still right."""
+    import random
+    import threading
+
+    memo = Memo(5, lambda ids: {i: i.upper() for i in ids})
+    wrong: list[object] = []
+
+    def ask(seed: int) -> None:
+        rng = random.Random(seed)
+        for _ in range(2000):
+            ids = [f"id{rng.randint(0, 20)}" for _ in range(4)]
+            try:
+                if memo.get(ids) != {i: i.upper() for i in ids}:
+                    wrong.append(ids)
+            except Exception as exc:  # a KeyError from a row evicted mid-read
+                wrong.append(exc)
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert wrong == []

@@ -127,7 +127,8 @@ class Memo(Generic[Row]):
     def get(self, ids: Sequence[str]) -> dict[str, Row]:
         """The rows of `ids` that exist, by id."""
         rows = self._rows
-        found = {i: rows[i] for i in ids if i in rows}
+        # One get per id: another thread may evict a row between an `in` and an index.
+        found = {i: row for i in ids if (row := rows.get(i)) is not None}
         missing = [i for i in dict.fromkeys(ids) if i not in found]
         if missing:
             read = self._read(missing)

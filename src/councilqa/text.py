@@ -9,7 +9,7 @@ change here changes every one of them together (and makes the index stale: see
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -35,14 +35,6 @@ _SENTENCE = re.compile(r"[^\n.!?]*(?:[.!?]+[\"'’”)]*|\n|$)")
 def tokenize(text: str) -> list[str]:
     """Lower-cased word tokens without stop words, with a light plural stemmer."""
     return [t for t in map(_normalise, _WORD.findall(text.lower())) if t]
-
-
-def term_stems(terms: Iterable[str]) -> tuple[str, ...]:
-    """Strings found in every lower-cased word (curly apostrophes made straight) that
-    `tokenize` turns into one of `terms` ("compan" for "company", so "Companies’" too): a
-    cheap test that a stretch of text holds none of them. A stem found may be a false
-    alarm; tokenize the stretch to be sure."""
-    return tuple({t[:-1] if t.endswith("y") else t for t in terms})
 
 
 @lru_cache(maxsize=200_000)  # the vocabulary is small: a hit per token, not five str ops

@@ -370,3 +370,23 @@ def test_access_log_is_written_after_the_response_is_sent():
         ("sent", "http.response.body"),
         ("log", ("127.0.0.1:5", "GET", "/x", "1.1", 201)),
     ]
+
+
+def test_worker_processes_build_the_logged_app_from_the_environment(fake_settings, monkeypatch):
+    """`serve --workers N` hands uvicorn a factory: each worker builds the app from the
+    environment's settings, access log included."""
+    from councilqa import config
+
+    monkeypatch.setenv("COUNCILQA_INDEX_DIR", str(fake_settings.index_dir))
+    monkeypatch.setenv("COUNCILQA_CORPUS_DIR", str(fake_settings.corpus_dir))
+    config.get_settings.cache_clear()
+    events: list = []
+    try:
+        factory = "councilqa.api.server:logged_app"
+        for base in serve(factory, factory=True, log_level="info"):
+            logging.getLogger("uvicorn.access").addHandler(_Kept(events))
+            health = httpx.get(f"{base}/health", timeout=10).json()
+            assert health["status"] == "ok" and health["counts"]["reports"] == 5
+    finally:
+        config.get_settings.cache_clear()
+    assert [args[1:] for _, args in events] == [("GET", "/health", "1.1", 200)]
